@@ -30,7 +30,7 @@ def resample_centreline(
     dense_s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(dense, axis=0), axis=1))])
     length_mm = float(dense_s[-1])
 
-    count = max(2, int(np.ceil(length_mm / spacing_mm)) + 1)
+    count = max(2, int(np.ceil(length_mm / spacing_mm - 1e-9)) + 1)
     s = np.linspace(0.0, length_mm, count)
     u_at_s = np.interp(s, dense_s, dense_u)
     points = spline(u_at_s)

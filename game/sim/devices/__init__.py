@@ -1,0 +1,1 @@
+"""Instruments: the device catalogue (and, with the mechanics, their rods)."""

@@ -1,0 +1,296 @@
+"""The device catalogue: guidewires, catheters and stents with real dimensions, stiffness and tip shapes.
+
+Stiffness values are from DOMAIN.md section 5 (Harrison 2011 for 0.035" wires); catheter shaft stiffness and
+tip softness are marked *(est.)* there. A tip shape is a list of planar arcs walked from the distal tip toward
+the hub: each arc has a length (mm) and a turning angle (deg; positive and negative curve opposite ways in the
+tip's plane), which the mechanics turn into a rest curvature along the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from game.sim.constants import MM_PER_FRENCH, MM_PER_INCH
+
+
+class DeviceKind(StrEnum):
+    WIRE = "wire"
+    CATHETER = "catheter"
+    STENT = "stent"
+
+
+@dataclass(frozen=True)
+class Arc:
+    """A piece of the tip's rest shape: ``length_mm`` of centreline turning by ``angle_deg`` in the tip plane."""
+
+    length_mm: float
+    angle_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class Device:
+    """One catalogue entry. Diameters and lengths in mm, bending stiffness EI in N*mm^2."""
+
+    name: str
+    title: str
+    kind: DeviceKind
+    outer_diameter_mm: float
+    length_mm: float
+    bending_stiffness_N_mm2: float
+    friction_coefficient: float
+    #: Rest shape of the distal end, from the tip toward the hub.
+    tip_shape: tuple[Arc, ...] = ()
+    #: The distal ``soft_tip_length_mm`` is ``soft_tip_stiffness_ratio`` times as stiff as the shaft.
+    soft_tip_length_mm: float = 0.0
+    soft_tip_stiffness_ratio: float = 1.0
+    inner_diameter_mm: float = 0.0  # catheters and stent delivery systems: the wire lumen
+    #: Tip contact force above which the wall is injured (dissection/perforation), N *(est.)*.
+    max_tip_force_N: float = 1.0
+    #: Stents: expanded diameter and length, mm; markers at both ends of the stent.
+    stent_diameter_mm: float = 0.0
+    stent_length_mm: float = 0.0
+    uses: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def radius_mm(self) -> float:
+        return self.outer_diameter_mm / 2.0
+
+    def fits_over(self, wire: Device) -> bool:
+        """True when ``wire`` passes through this device's lumen."""
+        return self.inner_diameter_mm >= wire.outer_diameter_mm
+
+
+WIRE_035_MM = 0.035 * MM_PER_INCH  # 0.89 mm
+WIRE_014_MM = 0.014 * MM_PER_INCH  # 0.36 mm
+LUMEN_038_MM = 0.038 * MM_PER_INCH  # inner diameter of a 4-6 F diagnostic catheter
+
+# Friction coefficients (est., DOMAIN.md section 5): hydrophilic wet, PTFE, bare polymer/steel.
+MU_HYDROPHILIC = 0.03
+MU_PTFE = 0.1
+MU_POLYMER = 0.2
+# Shaft stiffness of catheters (est., DOMAIN.md section 5: 5F 99-330, 6F 179-597 N*mm^2).
+EI_CATHETER_5F_N_MM2 = 180.0
+EI_CATHETER_6F_N_MM2 = 350.0
+# Standard (non-stiff) 0.035" hydrophilic and J wires (est.: below the Amplatz's 291 N*mm^2).
+EI_STANDARD_035_N_MM2 = 120.0
+EI_CORONARY_014_N_MM2 = 40.0  # DOMAIN.md: <= 40-160 N*mm^2
+FLOPPY_TIP_RATIO = 1.0 / 20.0  # DOMAIN.md: 10-30x softer over the distal 1-3 cm
+# Tip force limits (est.): hydrophilic wires cross lesions at a fraction of a newton; catheters push harder.
+MAX_FORCE_WIRE_N = 0.6
+MAX_FORCE_CORONARY_WIRE_N = 0.25
+MAX_FORCE_CATHETER_N = 1.5
+
+_CATALOGUE: tuple[Device, ...] = (
+    Device(
+        "angled_hydrophilic_035",
+        '0.035" angled hydrophilic guidewire',
+        DeviceKind.WIRE,
+        WIRE_035_MM,
+        1500.0,
+        EI_STANDARD_035_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(3.0), Arc(6.0, 45.0)),
+        soft_tip_length_mm=30.0,
+        soft_tip_stiffness_ratio=FLOPPY_TIP_RATIO,
+        max_tip_force_N=MAX_FORCE_WIRE_N,
+        uses=("selecting branches", "crossing lesions"),
+    ),
+    Device(
+        "j_tip_035",
+        '0.035" J-tip guidewire (3 mm J)',
+        DeviceKind.WIRE,
+        WIRE_035_MM,
+        1500.0,
+        EI_STANDARD_035_N_MM2,
+        MU_PTFE,
+        tip_shape=(Arc(9.4, 180.0),),
+        soft_tip_length_mm=30.0,
+        soft_tip_stiffness_ratio=FLOPPY_TIP_RATIO,
+        max_tip_force_N=MAX_FORCE_WIRE_N,
+        uses=("safe advance in large vessels",),
+    ),
+    Device(
+        "amplatz_stiff_035",
+        '0.035" Amplatz super-stiff guidewire',
+        DeviceKind.WIRE,
+        WIRE_035_MM,
+        2600.0,
+        1849.0,  # Harrison 2011: super-stiff
+        MU_PTFE,
+        tip_shape=(Arc(6.0, 30.0),),
+        soft_tip_length_mm=60.0,
+        soft_tip_stiffness_ratio=FLOPPY_TIP_RATIO,
+        max_tip_force_N=MAX_FORCE_WIRE_N,
+        uses=("support for stents and exchanges", "straightening catheters"),
+    ),
+    Device(
+        "coronary_014",
+        '0.014" workhorse coronary guidewire',
+        DeviceKind.WIRE,
+        WIRE_014_MM,
+        1900.0,
+        EI_CORONARY_014_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(2.0), Arc(3.0, 40.0)),
+        soft_tip_length_mm=30.0,
+        soft_tip_stiffness_ratio=FLOPPY_TIP_RATIO,
+        max_tip_force_N=MAX_FORCE_CORONARY_WIRE_N,
+        uses=("coronary wiring", "stent delivery"),
+    ),
+    Device(
+        "cobra_c2_5f",
+        "Cobra C2 5F catheter",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        650.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(10.0), Arc(25.0, 70.0), Arc(20.0), Arc(30.0, -35.0)),
+        soft_tip_length_mm=10.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("renal and visceral branches",),
+    ),
+    Device(
+        "berenstein_5f",
+        "Berenstein 5F catheter (short angled tip)",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(15.0), Arc(10.0, 40.0)),
+        soft_tip_length_mm=10.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("selecting branches", "crossing stenoses"),
+    ),
+    Device(
+        "simmons_1_5f",
+        "Simmons 1 (sidewinder) 5F catheter",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(8.0), Arc(10.0, -35.0), Arc(30.0), Arc(35.0, 180.0)),
+        soft_tip_length_mm=10.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("steep (type III) arches: reverse-curve engagement of the great vessels",),
+    ),
+    Device(
+        "simmons_2_5f",
+        "Simmons 2 (sidewinder) 5F catheter",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(10.0), Arc(12.0, -35.0), Arc(45.0), Arc(50.0, 180.0)),
+        soft_tip_length_mm=10.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("wide or elongated type III arches",),
+    ),
+    Device(
+        "judkins_left_4_6f",
+        "Judkins left JL4 6F catheter",
+        DeviceKind.CATHETER,
+        6 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_6F_N_MM2,
+        MU_PTFE,
+        tip_shape=(Arc(6.0), Arc(12.0, 90.0), Arc(40.0), Arc(45.0, 180.0)),
+        soft_tip_length_mm=5.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("engaging the left main coronary artery",),
+    ),
+    Device(
+        "judkins_right_4_6f",
+        "Judkins right JR4 6F catheter",
+        DeviceKind.CATHETER,
+        6 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_6F_N_MM2,
+        MU_PTFE,
+        tip_shape=(Arc(6.0), Arc(10.0, 90.0), Arc(40.0), Arc(30.0, 30.0)),
+        soft_tip_length_mm=5.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("engaging the right coronary artery",),
+    ),
+    Device(
+        "pigtail_5f",
+        "Pigtail 5F flush catheter",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        1100.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_PTFE,
+        tip_shape=(Arc(31.4, 360.0), Arc(10.0)),
+        soft_tip_length_mm=30.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("non-selective flush injections in large vessels",),
+    ),
+    Device(
+        "multipurpose_5f",
+        "Multipurpose (straight) 5F catheter",
+        DeviceKind.CATHETER,
+        5 * MM_PER_FRENCH,
+        1000.0,
+        EI_CATHETER_5F_N_MM2,
+        MU_HYDROPHILIC,
+        tip_shape=(Arc(10.0), Arc(10.0, 30.0)),
+        soft_tip_length_mm=10.0,
+        soft_tip_stiffness_ratio=0.5,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        uses=("following a wire", "exchanges"),
+    ),
+    Device(
+        "stent_balloon_6x18",
+        'Balloon-expandable stent 6 x 18 mm on a 0.035" delivery system (renal/iliac)',
+        DeviceKind.STENT,
+        6 * MM_PER_FRENCH,
+        800.0,
+        EI_CATHETER_6F_N_MM2,
+        MU_HYDROPHILIC,
+        inner_diameter_mm=LUMEN_038_MM,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        stent_diameter_mm=6.0,
+        stent_length_mm=18.0,
+        uses=("renal and iliac stenoses",),
+    ),
+    Device(
+        "stent_coronary_3x18",
+        'Balloon-expandable coronary stent 3.0 x 18 mm on a 0.014" rapid-exchange system',
+        DeviceKind.STENT,
+        1.0,  # crossing profile ~1 mm
+        1420.0,
+        60.0,  # (est.) coronary delivery system shaft
+        MU_HYDROPHILIC,
+        inner_diameter_mm=0.4,
+        max_tip_force_N=MAX_FORCE_CATHETER_N,
+        stent_diameter_mm=3.0,
+        stent_length_mm=18.0,
+        uses=("coronary stenting (PCI)",),
+    ),
+)
+
+CATALOGUE: dict[str, Device] = {d.name: d for d in _CATALOGUE}
+
+
+def device(name: str) -> Device:
+    """The catalogue entry called ``name`` (KeyError if there is none)."""
+    return CATALOGUE[name]
