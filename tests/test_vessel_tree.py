@@ -18,8 +18,8 @@ def y_tree(flow=None):
     d = 60.0 / np.sqrt(2.0)
     return [
         straight("trunk", None, (0, 0, 0), end, 5.0, flow=flow),
-        straight("left", "trunk", end, end + (d, 0, d), 4.0),
-        straight("right", "trunk", end, end + (-d, 0, d), 3.0),
+        straight("left", "trunk", end, end + np.array([d, 0, d]), 4.0),
+        straight("right", "trunk", end, end + np.array([-d, 0, d]), 3.0),
     ]
 
 

@@ -32,12 +32,14 @@ _MM3_PER_S_PER_ML_PER_MIN = 1000.0 / 60.0
 
 
 class AnatomyError(ValueError):
-    """An anatomy that cannot be built; ``branch`` names the vessel at fault (or None)."""
+    """An anatomy that cannot be built: ``branch`` names the vessel at fault and ``field`` its faulty field
+    (``parent``, ``points_mm``, ``radii_mm``), or ``lesion`` the index of a faulty lesion."""
 
-    def __init__(self, message: str, branch: str | None = None, lesion: int | None = None):
+    def __init__(self, message: str, branch: str | None = None, lesion: int | None = None, field: str | None = None):
         super().__init__(message)
         self.branch = branch
         self.lesion = lesion
+        self.field = field
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,9 +264,11 @@ def _topological_order(specs: list[VesselSpec]) -> list[VesselSpec]:
         by_name[spec.name] = spec
     for spec in specs:
         if spec.parent is not None and spec.parent not in by_name:
-            raise AnatomyError(f"vessel {spec.name!r} has parent {spec.parent!r}, which does not exist", spec.name)
+            raise AnatomyError(
+                f"vessel {spec.name!r} has parent {spec.parent!r}, which does not exist", spec.name, field="parent"
+            )
         if spec.parent == spec.name:
-            raise AnatomyError(f"vessel {spec.name!r} is its own parent", spec.name)
+            raise AnatomyError(f"vessel {spec.name!r} is its own parent", spec.name, field="parent")
     roots = [s for s in specs if s.parent is None]
     if not roots:
         raise AnatomyError(f"the vessels form a cycle ({_cycle(by_name)}): one vessel must have no parent")
@@ -298,23 +302,32 @@ def _resample(spec: VesselSpec, spacing_mm: float) -> tuple[np.ndarray, np.ndarr
     points = np.asarray(spec.points_mm, dtype=float)
     radii = np.asarray(spec.radii_mm, dtype=float)
     if points.ndim != 2 or points.shape[1] != 3 or len(points) < 2:
-        raise AnatomyError(f"vessel {spec.name!r} needs at least 2 points of 3 coordinates", spec.name)
+        raise AnatomyError(
+            f"vessel {spec.name!r} needs at least 2 points of 3 coordinates", spec.name, field="points_mm"
+        )
     if not np.all(np.isfinite(points)):
-        raise AnatomyError(f"vessel {spec.name!r} has a coordinate that is not a finite number", spec.name)
+        raise AnatomyError(
+            f"vessel {spec.name!r} has a coordinate that is not a finite number", spec.name, field="points_mm"
+        )
     if np.any(np.abs(points) > C.MAX_COORDINATE_MM):
         raise AnatomyError(
-            f"vessel {spec.name!r} has a point more than {C.MAX_COORDINATE_MM:.0f} mm from the origin", spec.name
+            f"vessel {spec.name!r} has a point more than {C.MAX_COORDINATE_MM:.0f} mm from the origin",
+            spec.name,
+            field="points_mm",
         )
     if not np.all(np.isfinite(radii)) or np.any(radii <= 0) or np.any(radii > C.MAX_VESSEL_RADIUS_MM):
         raise AnatomyError(f"vessel {spec.name!r} has a radius outside 0-{C.MAX_VESSEL_RADIUS_MM:.0f} mm", spec.name)
     steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
     if np.any(steps < 1e-6):
-        raise AnatomyError(f"vessel {spec.name!r} repeats a point (two consecutive points coincide)", spec.name)
+        raise AnatomyError(
+            f"vessel {spec.name!r} repeats a point (two consecutive points coincide)", spec.name, field="points_mm"
+        )
     if steps.sum() < C.MIN_BRANCH_LENGTH_MM:
         raise AnatomyError(
             f"vessel {spec.name!r} is {steps.sum():.1f} mm long, too short to sample "
             f"(at least {C.MIN_BRANCH_LENGTH_MM:.0f} mm)",
             spec.name,
+            field="points_mm",
         )
     return resample_centreline(points, radii, spacing_mm)
 
@@ -337,6 +350,7 @@ def _attachment(spec: VesselSpec, raw: dict) -> float:
             f"vessel {spec.name!r} starts {dist[j]:.1f} mm from the centreline of its parent {spec.parent!r}, "
             f"outside its lumen (radius {radius:.1f} mm): a branch must start inside its parent",
             spec.name,
+            field="points_mm",
         )
     return float(parent_s[j] + t[j] * (parent_s[j + 1] - parent_s[j]))
 

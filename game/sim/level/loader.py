@@ -92,7 +92,8 @@ def parse_level(data: bytes, name: str, path: Path | None = None) -> Level:
     try:
         definition = LevelFile.model_validate(raw)
     except ValidationError as exc:
-        raise LevelError([_problem(name, text, lines, err) for err in exc.errors()]) from None
+        errors = _without_typo_echoes(exc.errors())
+        raise LevelError([_problem(name, text, lines, err) for err in errors]) from None
     tree = _build_tree(definition, name, text, lines)
     devices = _cross_check(definition, tree, name, text, lines)
     return Level(definition, tree, hashlib.sha256(data).hexdigest(), path, devices)
@@ -169,6 +170,18 @@ def _check_format(raw: dict, name: str, lines: dict, text: str) -> None:
 
 
 # --- schema errors -------------------------------------------------------------------------------------------
+def _without_typo_echoes(errors: list) -> list:
+    """Drop "missing field x" when the same table has an unknown key that is a likely typo of x."""
+    unknown = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
+
+    def echoed(err: dict) -> bool:
+        table, key = tuple(err["loc"][:-1]), str(err["loc"][-1])
+        typos = [k for t, k in unknown if t == table]
+        return err["type"] == "missing" and bool(difflib.get_close_matches(key, typos, n=1, cutoff=0.6))
+
+    return [e for e in errors if not echoed(e)]
+
+
 def _problem(name: str, text: str, lines: dict, err: dict) -> LevelProblem:
     loc = tuple(err["loc"])
     where = _describe(loc)
@@ -257,6 +270,10 @@ def _build_tree(definition: LevelFile, name: str, text: str, lines: dict) -> Ves
             loc: tuple = ("lesions", exc.lesion)
         elif exc.branch in explicit_index:
             loc = ("anatomy", "vessels", explicit_index[exc.branch])
+            if exc.field == "radii_mm" and (*loc, "radii_mm") not in lines:
+                loc = (*loc, "radius_mm")
+            elif exc.field is not None:
+                loc = (*loc, exc.field)
         else:
             loc = ("anatomy",)
         raise LevelError([LevelProblem(name, line_of(text, loc, lines), str(exc))]) from None
