@@ -71,3 +71,13 @@ MAX_VESSEL_RADIUS_MM = 100.0  # anything larger is absurd
 MAX_COORDINATE_MM = 2000.0  # no point of a patient lies further than 2 m from the origin
 CENTRELINE_SPACING_MM = 1.0  # resampling step of every centreline
 MIN_BRANCH_LENGTH_MM = 3.0  # shorter branches cannot be sampled meaningfully
+
+# --- 2b. Dose bookkeeping: skin and staff (DOMAIN.md section 2) ---
+TABLE_TRANSMISSION = 0.75  # (est.) carbon-fibre tabletop + mattress, for beams entering from below the table
+SKIN_MAP_CELL_MM = 10.0  # resolution of the skin dose map (1 cm, the usual PSD averaging area)
+SKIN_MAP_Z_RANGE_MM = (-350.0, 550.0)  # from the upper thighs to the neck
+OPERATOR_EYE_NSV_PER_GYCM2 = 1089.0  # unshielded operator eye dose per KAP, coronary (PMC1767881)
+OPERATOR_EYE_NSV_PER_GYCM2_CEILING_SHIELD = 54.0  # with a 1 mm Pb ceiling-suspended shield (PMC1767881)
+OPERATOR_LAO_TO_RAO_RATIO = 23.0  # tube on the operator's side scatters more: LAO : RAO ~ 23 : 1 (PMC1767881)
+OPERATOR_REFERENCE_DISTANCE_MM = 700.0  # (est.) where the per-KAP figures apply: the operator at the groin
+LEAD_APRON_TRANSMISSION = 0.05  # 0.25 mm Pb ~ -95 % at 80 kVp (Stanford EHS)
