@@ -34,32 +34,32 @@ class BriefingScene(Scene):
         text_rect = pygame.Rect(40, 40, int(width * 0.55) - 60, height - 80)
         panel(surface, text_rect)
         x, y = text_rect.x + 20, text_rect.y + 18
-        y = draw_text(surface, d.title, (x, y), size=34, bold=True).bottom + 6
-        y = draw_text(surface, d.patient.description, (x, y), size=24, colour=theme.TEXT_DIM).bottom + 14
-        body_font = theme.font(24)
-        for line in wrap(d.briefing, body_font, text_rect.width - 40):
-            y = draw_text(surface, line, (x, y), size=24).bottom + 2
+        width_px = text_rect.width - 40
+
+        def paragraph(text: str, size: int, colour=theme.TEXT, bold: bool = False, gap: int = 2) -> int:
+            nonlocal y
+            for line in wrap(text, theme.font(size, bold), width_px):
+                y = draw_text(surface, line, (x, y), size=size, colour=colour, bold=bold).bottom + gap
+            return y
+
+        paragraph(d.title, 34, bold=True)
+        paragraph(d.patient.description, 24, theme.TEXT_DIM)
+        y += 10
+        paragraph(d.briefing, 24)
         y += 12
-        y = (
-            draw_text(
-                surface,
-                f"Objective: {d.objective.description or d.objective.kind.value}",
-                (x, y),
-                size=24,
-                colour=theme.ACCENT,
-            ).bottom
-            + 8
-        )
+        paragraph(f"Objective: {d.objective.description or d.objective.kind.value}", 24, theme.ACCENT)
+        y += 6
         instruments = ", ".join(f"{i.name} ({self.level.devices[i.name].title})" for i in d.instruments)
-        for line in wrap(f"Instruments: {instruments}", body_font, text_rect.width - 40):
-            y = draw_text(surface, line, (x, y), size=22, colour=theme.TEXT_DIM).bottom + 2
+        paragraph(f"Instruments: {instruments}", 22, theme.TEXT_DIM)
         r = d.reference
-        reference = (
-            f"Reference: fluoro {r.fluoro_time_s / 60:.1f} min, Ka,r {r.air_kerma_mGy:g} mGy, "
-            f"KAP {r.kap_Gycm2:g} Gy*cm2, contrast {r.contrast_mL:g} mL"
+        y += 6
+        paragraph(
+            f"Reference: fluoroscopy {r.fluoro_time_s / 60:.1f} min, Ka,r {r.air_kerma_mGy:g} mGy, "
+            f"KAP {r.kap_Gycm2:g} Gy*cm2, contrast {r.contrast_mL:g} mL. "
+            f"Time limit {d.budget.time_limit_s / 60:.0f} min.",
+            22,
+            theme.TEXT_DIM,
         )
-        y = draw_text(surface, reference, (x, y + 6), size=22, colour=theme.TEXT_DIM).bottom + 2
-        draw_text(surface, f"Time limit {d.budget.time_limit_s / 60:.0f} min", (x, y), size=22, colour=theme.TEXT_DIM)
 
         sketch_rect = pygame.Rect(text_rect.right + 20, 40, width - text_rect.right - 60, height - 80)
         panel(surface, sketch_rect)
