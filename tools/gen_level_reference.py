@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from game.sim.devices.catalogue import CATALOGUE
@@ -37,19 +38,24 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
 
 
 def _type_name(annotation: Any) -> str:
+    if get_origin(annotation) is Annotated:
+        return _type_name(get_args(annotation)[0])
     origin = get_origin(annotation)
+    if origin is Literal:
+        return " / ".join(f'"{a}"' if isinstance(a, str) else str(a) for a in get_args(annotation))
     if origin is list:
         return f"list of {_type_name(get_args(annotation)[0])}"
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    if origin is not None and args and origin is not list:
-        if len(args) == 1 or all(a is args[0] for a in args):
-            return _type_name(args[0])
-        return " or ".join(_type_name(a) for a in args)
+    if origin is dict:
+        return "table"
+    args = [a for a in get_args(annotation) if a is not type(None) and not isinstance(a, FieldInfo)]
+    if origin is not None and args:
+        names = list(dict.fromkeys(_type_name(a) for a in args))
+        return " or ".join(names)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return " / ".join(f'"{m.value}"' for m in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
-    return {int: "integer", float: "number", str: "text", bool: "true/false", dict: "table"}.get(
+    return {int: "integer", float: "number", str: "text", bool: "true/false"}.get(
         annotation, getattr(annotation, "__name__", str(annotation))
     )
 
@@ -60,7 +66,7 @@ def _bounds(field) -> str:
         for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             value = getattr(item, attr, None)
             if value is not None:
-                parts.append(f"{sign} {value:g}" if isinstance(value, int | float) else f"{sign} {value}")
+                parts.append(f"{sign} {value}" if isinstance(value, int) else f"{sign} {value:g}")
     return ", ".join(parts)
 
 
