@@ -24,7 +24,7 @@ from game.sim.anatomy.spec import LesionSpec, VesselSpec
 #: Samples in one radius class differ in radius by at most this factor (see the module docstring).
 _RADIUS_CLASS_RATIO = 2.0
 #: Candidate samples per radius class in a lumen query.
-_NEIGHBOURS_PER_CLASS = 8
+_NEIGHBOURS_PER_CLASS = 5
 #: A child's first point may lie this far outside its parent's lumen and still count as attached (mm).
 _ATTACH_TOLERANCE_MM = 1.0
 #: mL/min to mm^3/s.
@@ -194,10 +194,16 @@ class VesselTree:
         self._radius = np.concatenate([b.radii_mm for b in self.branches])
         self._s = np.concatenate([b.s_mm for b in self.branches])
         self._branch = np.concatenate([np.full(len(b.s_mm), b.index) for b in self.branches])
+        # Segment j joins samples j and j+1; the last sample of a branch starts no segment.
         last = np.zeros(len(self._points), dtype=bool)
         last[[b.first_sample + len(b.s_mm) - 1 for b in self.branches]] = True
-        # Segment j joins samples j and j+1; it does not exist at a branch's last sample.
-        self._segment_ok = ~last
+        nxt = np.minimum(np.arange(len(self._points)) + 1, len(self._points) - 1)
+        self._seg_ab = np.where(last[:, None], 0.0, self._points[nxt] - self._points)
+        self._seg_inv_len2 = np.where(
+            last, 0.0, 1.0 / np.maximum(np.einsum("ij,ij->i", self._seg_ab, self._seg_ab), 1e-12)
+        )
+        self._seg_dr = np.where(last, 0.0, self._radius[nxt] - self._radius)
+        self._seg_ds = np.where(last, 0.0, self._s[nxt] - self._s)
         self._classes: list[tuple[np.ndarray, cKDTree]] = []
         log_r = np.log(np.maximum(self._radius, 1e-3)) / np.log(_RADIUS_CLASS_RATIO)
         label = np.floor(log_r).astype(int)
@@ -209,28 +215,25 @@ class VesselTree:
         """Locate points (N, 3) mm in the lumen: branch, arc length, clearance (see :class:`LumenQuery`)."""
         p = np.atleast_2d(np.asarray(points_mm, dtype=float))
         candidates = self._candidates(p)  # (N, K) global sample indices
-        # Each candidate contributes the segments before and after it.
-        starts = np.concatenate([candidates - 1, candidates], axis=1)
-        valid = (starts >= 0) & (starts < len(self._points) - 1)
-        starts = np.clip(starts, 0, len(self._points) - 2)
-        valid &= self._segment_ok[starts]
+        # Each candidate sample contributes the segment before it and the one after it; a branch's last sample
+        # starts a zero-length segment, which is harmless (it is the sample itself).
+        starts = np.concatenate([np.maximum(candidates - 1, 0), candidates], axis=1)
         a = self._points[starts]
-        ab = self._points[starts + 1] - a
-        ab_len2 = np.maximum(np.einsum("nkj,nkj->nk", ab, ab), 1e-12)
-        t = np.clip(np.einsum("nkj,nkj->nk", p[:, None, :] - a, ab) / ab_len2, 0.0, 1.0)
-        closest = a + t[..., None] * ab
-        dist = np.linalg.norm(p[:, None, :] - closest, axis=2)
-        radius = self._radius[starts] + t * (self._radius[starts + 1] - self._radius[starts])
-        clearance = np.where(valid, radius - dist, -np.inf)
+        ab = self._seg_ab[starts]
+        rel = p[:, None, :] - a
+        t = np.clip(np.einsum("nkj,nkj->nk", rel, ab) * self._seg_inv_len2[starts], 0.0, 1.0)
+        offset = rel - t[..., None] * ab
+        dist = np.sqrt(np.einsum("nkj,nkj->nk", offset, offset))
+        radius = self._radius[starts] + t * self._seg_dr[starts]
+        clearance = radius - dist
         best = np.argmax(clearance, axis=1)
         rows = np.arange(len(p))
         seg = starts[rows, best]
         tb = t[rows, best]
-        s = self._s[seg] + tb * (self._s[seg + 1] - self._s[seg])
         return LumenQuery(
             branch=self._branch[seg],
-            s_mm=s,
-            closest_mm=closest[rows, best],
+            s_mm=self._s[seg] + tb * self._seg_ds[seg],
+            closest_mm=a[rows, best] + tb[:, None] * ab[rows, best],
             distance_mm=dist[rows, best],
             radius_mm=radius[rows, best],
             clearance_mm=clearance[rows, best],

@@ -1,0 +1,1 @@
+"""Seeded, headless benchmarks behind ``lumen bench``: figures, not tests (run them on a quiet machine)."""
