@@ -1,10 +1,5 @@
 """Every scene of the front end runs headless for a few hundred frames without error."""
 
-import os
-
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
 import pygame
 import pytest
 

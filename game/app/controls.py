@@ -1,0 +1,225 @@
+"""Input mapping: keys, mouse, gamepad and USB foot switches turned into the procedure's actions.
+
+Bindings are named commands (``advance``, ``fluoro``...) bound to key names; they are remappable and saved in the
+user's configuration directory. Foot switches send key presses, so a pedal is just a key bound to ``fluoro`` or
+``cine``. Held commands (push, pull, rotate, pedals, inject, deploy) act while held; the others fire once per press.
+The mapper emits an action only when a value changes, so a replay records intent, not key repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pygame
+
+#: Speeds a held key produces at the hub (a firm, controlled push), and the injection rate of a hand injection.
+ADVANCE_MM_PER_S = 25.0
+FAST_FACTOR = 3.0  # with Shift held
+ROTATE_DEG_PER_S = 90.0
+INJECT_ML_PER_S = 3.0
+CARM_STEP_DEG = 5.0
+TABLE_STEP_MM = 10.0
+COLLIMATION_STEP = 0.1
+MOUSE_WHEEL_MM = 2.0  # advance per wheel notch
+MOUSE_DRAG_DEG_PER_PX = 0.5
+GAMEPAD_DEADZONE = 0.15
+
+HELD = ("advance", "retract", "rotate_ccw", "rotate_cw", "fluoro", "cine", "inject", "deploy", "fast")
+PRESSED = (
+    "next_instrument", "pulse_rate", "fov_smaller", "fov_larger", "collimate_close", "collimate_open",
+    "lao", "rao", "cranial", "caudal", "table_head", "table_foot", "table_left", "table_right",
+    "roadmap", "end", "pause", "help",
+)  # fmt: skip
+
+DEFAULT_KEYS: dict[str, list[str]] = {
+    "advance": ["up", "w"],
+    "retract": ["down", "s"],
+    "rotate_ccw": ["left", "a"],
+    "rotate_cw": ["right", "d"],
+    "fast": ["left shift", "right shift"],
+    "fluoro": ["space", "f"],
+    "cine": ["c"],
+    "inject": ["x"],
+    "deploy": ["b"],
+    "next_instrument": ["tab"],
+    "pulse_rate": ["p"],
+    "fov_smaller": ["="],
+    "fov_larger": ["-"],
+    "collimate_close": ["["],
+    "collimate_open": ["]"],
+    "lao": ["l"],
+    "rao": ["j"],
+    "cranial": ["i"],
+    "caudal": ["k"],
+    "table_head": ["t"],
+    "table_foot": ["g"],
+    "table_left": ["h"],
+    "table_right": ["y"],
+    "roadmap": ["r"],
+    "end": ["e"],
+    "pause": ["escape"],
+    "help": ["f1", "/"],
+}
+
+DESCRIPTIONS = {
+    "advance": "push the selected instrument",
+    "retract": "pull it back",
+    "rotate_ccw": "turn it counter-clockwise at the hub",
+    "rotate_cw": "turn it clockwise",
+    "fast": "hold for faster moves",
+    "fluoro": "fluoroscopy pedal (X-rays while held)",
+    "cine": "cine pedal (record while held)",
+    "inject": "inject contrast while held",
+    "deploy": "inflate the balloon / deploy the stent",
+    "next_instrument": "select the next instrument",
+    "pulse_rate": "pulse rate 7.5 / 15 / 30 per s",
+    "fov_smaller": "magnify (smaller field of view)",
+    "fov_larger": "larger field of view",
+    "collimate_close": "close the collimator",
+    "collimate_open": "open the collimator",
+    "lao": "C-arm toward LAO",
+    "rao": "C-arm toward RAO",
+    "cranial": "C-arm cranial",
+    "caudal": "C-arm caudal",
+    "table_head": "move the table: view toward the head",
+    "table_foot": "view toward the feet",
+    "table_left": "view toward the patient's right",
+    "table_right": "view toward the patient's left",
+    "roadmap": "store / clear a roadmap",
+    "end": "declare the procedure finished",
+    "pause": "pause menu",
+    "help": "show the controls",
+}
+
+# Gamepad: triggers push/pull, left stick rotates, buttons for the pedals (SDL game controller layout).
+GAMEPAD_BUTTONS = {0: "fluoro", 1: "cine", 2: "inject", 3: "next_instrument", 7: "pause", 4: "rao", 5: "lao"}
+GAMEPAD_AXIS_ROTATE = 0
+GAMEPAD_AXIS_PULL = 4  # left trigger
+GAMEPAD_AXIS_PUSH = 5  # right trigger
+
+
+@dataclass
+class Bindings:
+    """Command -> key names (pygame.key.name spelling)."""
+
+    keys: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_KEYS.items()})
+
+    def command_for(self, key_name: str) -> list[str]:
+        return [command for command, names in self.keys.items() if key_name in names]
+
+    def rebind(self, command: str, key_name: str) -> None:
+        """Bind ``key_name`` to ``command`` alone, taking it away from any other command."""
+        if command not in DEFAULT_KEYS:
+            raise KeyError(command)
+        for names in self.keys.values():
+            if key_name in names:
+                names.remove(key_name)
+        self.keys[command] = [key_name]
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a crash or a full disk never leaves a half-written file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": 1, "keys": self.keys}, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[Bindings, str | None]:
+        """Bindings from ``path`` (defaults for anything missing), and a warning if the file was unusable."""
+        bindings = cls()
+        if not path.exists():
+            return bindings, None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            keys = data["keys"]
+            if not isinstance(keys, dict):
+                raise ValueError("'keys' is not an object")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return bindings, f"{path}: unreadable key bindings ({exc}); using the defaults"
+        for command, names in keys.items():
+            if command in DEFAULT_KEYS and isinstance(names, list) and all(isinstance(n, str) for n in names):
+                bindings.keys[command] = list(names)
+        return bindings, None
+
+
+class InputMapper:
+    """Tracks held commands from events and turns them into action values, emitting only changes."""
+
+    def __init__(self, bindings: Bindings):
+        self.bindings = bindings
+        self.held: set[str] = set()
+        self.pressed: list[str] = []  # one-shot commands since the last poll
+        self._wheel_mm = 0.0
+        self._drag_deg = 0.0
+        self._axes: dict[int, float] = {}
+        self._dragging = False
+        self._last: dict[str, object] = {}
+
+    def handle(self, event: pygame.event.Event) -> None:
+        if event.type in (pygame.KEYDOWN, pygame.KEYUP):
+            for command in self.bindings.command_for(pygame.key.name(event.key)):
+                self._command(command, event.type == pygame.KEYDOWN)
+        elif event.type == pygame.MOUSEWHEEL:
+            self._wheel_mm += event.y * MOUSE_WHEEL_MM
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self._dragging = True
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            self._dragging = False
+        elif event.type == pygame.MOUSEMOTION and self._dragging:
+            self._drag_deg += event.rel[0] * MOUSE_DRAG_DEG_PER_PX
+        elif event.type in (pygame.JOYBUTTONDOWN, pygame.JOYBUTTONUP):
+            command = GAMEPAD_BUTTONS.get(event.button)
+            if command:
+                self._command(command, event.type == pygame.JOYBUTTONDOWN)
+        elif event.type == pygame.JOYAXISMOTION:
+            self._axes[event.axis] = event.value
+
+    def _command(self, command: str, down: bool) -> None:
+        if command in HELD:
+            (self.held.add if down else self.held.discard)(command)
+        elif down:
+            self.pressed.append(command)
+
+    def take_pressed(self) -> list[str]:
+        pressed, self.pressed = self.pressed, []
+        return pressed
+
+    def continuous(self, dt_s: float) -> dict[str, object]:
+        """Current values of the continuous actions: advance (mm/s), rotate (deg/s), fluoro, cine, inject, deploy.
+
+        Mouse wheel notches and drags are spread over this step as a speed.
+        """
+        fast = FAST_FACTOR if "fast" in self.held else 1.0
+        advance = ADVANCE_MM_PER_S * fast * (("advance" in self.held) - ("retract" in self.held))
+        rotate = ROTATE_DEG_PER_S * fast * (("rotate_cw" in self.held) - ("rotate_ccw" in self.held))
+        push = (self._axes.get(GAMEPAD_AXIS_PUSH, -1.0) + 1.0) / 2.0
+        pull = (self._axes.get(GAMEPAD_AXIS_PULL, -1.0) + 1.0) / 2.0
+        if push > GAMEPAD_DEADZONE or pull > GAMEPAD_DEADZONE:
+            advance = ADVANCE_MM_PER_S * FAST_FACTOR * (push - pull)
+        stick = self._axes.get(GAMEPAD_AXIS_ROTATE, 0.0)
+        if abs(stick) > GAMEPAD_DEADZONE:
+            rotate = ROTATE_DEG_PER_S * FAST_FACTOR * stick
+        if self._wheel_mm and dt_s > 0:
+            advance, self._wheel_mm = self._wheel_mm / dt_s, 0.0
+        if self._drag_deg and dt_s > 0:
+            rotate, self._drag_deg = self._drag_deg / dt_s, 0.0
+        return {
+            "advance": round(advance, 3),
+            "rotate": round(rotate, 3),
+            "fluoro": "fluoro" in self.held,
+            "cine": "cine" in self.held,
+            "inject": INJECT_ML_PER_S if "inject" in self.held else 0.0,
+            "deploy": "deploy" in self.held,
+        }
+
+    def changes(self, dt_s: float) -> list[tuple[str, object]]:
+        """The continuous actions whose value changed since the last call, as (action, value) pairs."""
+        out = []
+        for name, value in self.continuous(dt_s).items():
+            if self._last.get(name) != value:
+                out.append((name, value))
+                self._last[name] = value
+        return out

@@ -1,0 +1,82 @@
+"""Input mapping: keys, mouse and gamepad events become actions; remapping is saved and loaded."""
+
+import pygame
+import pytest
+
+from game.app.controls import ADVANCE_MM_PER_S, INJECT_ML_PER_S, Bindings, InputMapper
+
+
+@pytest.fixture(autouse=True)
+def pygame_ready():
+    pygame.init()
+    yield
+
+
+def key(kind, name):
+    return pygame.event.Event(kind, key=pygame.key.key_code(name))
+
+
+def test_held_keys_become_action_changes_only_when_they_change():
+    mapper = InputMapper(Bindings())
+    assert dict(mapper.changes(1 / 60))["advance"] == 0.0
+    mapper.handle(key(pygame.KEYDOWN, "up"))
+    mapper.handle(key(pygame.KEYDOWN, "space"))
+    changes = dict(mapper.changes(1 / 60))
+    assert changes == {"advance": ADVANCE_MM_PER_S, "fluoro": True}
+    assert mapper.changes(1 / 60) == []  # nothing new while held
+    mapper.handle(key(pygame.KEYUP, "space"))
+    assert mapper.changes(1 / 60) == [("fluoro", False)]
+
+
+def test_one_shot_commands():
+    mapper = InputMapper(Bindings())
+    mapper.handle(key(pygame.KEYDOWN, "tab"))
+    mapper.handle(key(pygame.KEYUP, "tab"))
+    mapper.handle(key(pygame.KEYDOWN, "p"))
+    assert mapper.take_pressed() == ["next_instrument", "pulse_rate"]
+    assert mapper.take_pressed() == []
+
+
+def test_mouse_wheel_advances_and_drag_rotates():
+    mapper = InputMapper(Bindings())
+    mapper.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=3))
+    mapper.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(0, 0)))
+    mapper.handle(pygame.event.Event(pygame.MOUSEMOTION, rel=(20, 0), pos=(20, 0), buttons=(1, 0, 0)))
+    values = mapper.continuous(0.1)
+    assert values["advance"] == pytest.approx(3 * 2.0 / 0.1)
+    assert values["rotate"] == pytest.approx(20 * 0.5 / 0.1)
+    assert mapper.continuous(0.1)["advance"] == 0.0  # the notch is spent
+
+
+def test_gamepad_trigger_stick_and_buttons():
+    mapper = InputMapper(Bindings())
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=5, value=1.0, joy=0, instance_id=0))
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=0, value=-0.5, joy=0, instance_id=0))
+    mapper.handle(pygame.event.Event(pygame.JOYBUTTONDOWN, button=2, joy=0, instance_id=0))
+    values = mapper.continuous(1 / 60)
+    assert values["advance"] > 0 and values["rotate"] < 0
+    assert values["inject"] == INJECT_ML_PER_S
+
+
+def test_remap_a_foot_switch_and_save_and_load(tmp_path):
+    bindings = Bindings()
+    bindings.rebind("fluoro", "f5")  # a USB foot switch that sends F5
+    path = tmp_path / "keys.json"
+    bindings.save(path)
+    loaded, warning = Bindings.load(path)
+    assert warning is None
+    assert loaded.keys["fluoro"] == ["f5"]
+    mapper = InputMapper(loaded)
+    mapper.handle(key(pygame.KEYDOWN, "f5"))
+    assert mapper.continuous(1 / 60)["fluoro"] is True
+    mapper.handle(key(pygame.KEYDOWN, "space"))  # no longer the pedal
+    mapper.handle(key(pygame.KEYUP, "f5"))
+    assert mapper.continuous(1 / 60)["fluoro"] is False
+
+
+def test_corrupt_bindings_file_falls_back_to_defaults_with_a_warning(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text("{not json")
+    bindings, warning = Bindings.load(path)
+    assert bindings.keys["fluoro"] == ["space", "f"]
+    assert str(path) in warning
