@@ -1,0 +1,1 @@
+"""Alembic migrations of the records schema; run by :mod:`game.records.migrate`, no alembic.ini needed."""
