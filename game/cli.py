@@ -53,7 +53,46 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="level files to check")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(command="check", run=_cmd_check)
+
+    klass = sub.add_parser("class", help="classroom sessions: create, leaderboard, export")
+    class_sub = klass.add_subparsers(title="class commands", metavar="ACTION", required=True)
+    create = class_sub.add_parser("create", help="create a class session and print its code")
+    create.add_argument("name", help="the class's name, e.g. 'Radiology residents, March'")
+    create.add_argument("--levels", required=True, help="comma-separated level ids (or level files)")
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    create.set_defaults(command="class", run=_cmd_class_create)
+    board = class_sub.add_parser("board", help="the class leaderboard")
+    board.add_argument("code", help="the class code")
+    board.add_argument("--json", action="store_true", help="print one JSON object")
+    board.set_defaults(command="class", run=_cmd_class_board)
+    export = class_sub.add_parser("export", help="all of the class's runs as CSV")
+    export.add_argument("code", help="the class code")
+    export.add_argument("--csv", required=True, metavar="FILE", help="where to write the CSV file")
+    export.set_defaults(command="class", run=_cmd_class_export)
     return parser
+
+
+def _add_record_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trainee", metavar="NAME", help="store the run under this trainee")
+    parser.add_argument("--class", dest="class_code", metavar="CODE", help="and under this class session")
+
+
+def _cmd_class_create(args: argparse.Namespace) -> int:
+    from game.records.cli import cmd_class_create
+
+    return cmd_class_create(args.name, args.levels, args.json)
+
+
+def _cmd_class_board(args: argparse.Namespace) -> int:
+    from game.records.cli import cmd_class_board
+
+    return cmd_class_board(args.code, args.json)
+
+
+def _cmd_class_export(args: argparse.Namespace) -> int:
+    from game.records.cli import cmd_class_export
+
+    return cmd_class_export(args.code, args.csv)
 
 
 def _cmd_levels(args: argparse.Namespace) -> int:
