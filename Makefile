@@ -20,10 +20,10 @@ play: $(STAMP)
 	$(BIN)/lumen $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check game tests benchmarks
+	$(BIN)/ruff check game tests tools
 
 format: $(STAMP)
-	$(BIN)/ruff format game tests benchmarks
+	$(BIN)/ruff format game tests tools
 
 test: $(STAMP)
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest

@@ -54,6 +54,39 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(command="check", run=_cmd_check)
 
+    autoplay = sub.add_parser("autoplay", help="the built-in autopilot plays a level headless")
+    autoplay.add_argument("level", help="a level id or a path to a level file")
+    autoplay.add_argument("--style", choices=("expert", "careless"), default="expert", help="the pilot's habits")
+    autoplay.add_argument("--out", metavar="REPLAY", help="write the replay here (JSON Lines)")
+    autoplay.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (image noise)")
+    autoplay.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_record_options(autoplay)
+    autoplay.set_defaults(command="autoplay", run=_cmd_autoplay)
+
+    replay = sub.add_parser("replay", help="re-simulate a replay and print its result")
+    replay.add_argument("replay", help="a replay file (JSON Lines)")
+    replay.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    replay.add_argument("--watch", action="store_true", help="watch it in the game window")
+    _add_record_options(replay)
+    replay.set_defaults(command="replay", run=_cmd_replay)
+
+    snapshot = sub.add_parser("snapshot", help="render one fluoroscopy frame of a level's start to a PNG")
+    snapshot.add_argument("level", help="a level id or a path to a level file")
+    snapshot.add_argument("--out", required=True, metavar="FILE.png", help="where to write the PNG")
+    snapshot.add_argument("--raw", metavar="FILE.npy", help="also save the detector image (float32, I/I0)")
+    snapshot.add_argument("--lao", type=float, metavar="DEG", help="LAO angle (negative: RAO)")
+    snapshot.add_argument("--cra", type=float, metavar="DEG", help="CRA angle (negative: CAU)")
+    snapshot.add_argument("--fov", type=float, metavar="CM", help="field of view (detector side)")
+    snapshot.add_argument("--dose-scale", type=float, default=1.0, metavar="X", help="dose per pulse factor")
+    snapshot.add_argument("--contrast", action="store_true", help="fill every vessel with contrast")
+    snapshot.add_argument("--seed", type=int, default=0, metavar="N", help="noise seed")
+    snapshot.set_defaults(command="snapshot", run=_cmd_snapshot)
+
+    bench = sub.add_parser("bench", help="headless performance benchmark: physics, imaging, full frame")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure in seconds)")
+    bench.set_defaults(command="bench", run=_cmd_bench)
+
     klass = sub.add_parser("class", help="classroom sessions: create, leaderboard, export")
     class_sub = klass.add_subparsers(title="class commands", metavar="ACTION", required=True)
     create = class_sub.add_parser("create", help="create a class session and print its code")
@@ -140,21 +173,158 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if valid else EXIT_INVALID
 
 
+def _load(ref: str):
+    """The level named by an id or a path, or None after printing its problems."""
+    from game.sim.level import LevelError, load_level
+    from game.sim.level.library import resolve_level
+
+    try:
+        return load_level(resolve_level(ref))
+    except LevelError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from game.pngio import write_png
+    from game.sim.imaging.snapshot import render_snapshot
+
+    level = _load(args.level)
+    if level is None:
+        return EXIT_INVALID
+    if not 0.0 < args.dose_scale <= 100.0:
+        print(f"lumen snapshot: --dose-scale must be in (0, 100], not {args.dose_scale:g}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        display, raw = render_snapshot(
+            level,
+            lao_deg=args.lao,
+            cra_deg=args.cra,
+            fov_cm=args.fov,
+            dose_scale=args.dose_scale,
+            contrast=args.contrast,
+            seed=args.seed,
+        )
+    except ValueError as exc:  # an impossible geometry, e.g. a negative field
+        print(f"lumen snapshot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        write_png(args.out, display)
+        if args.raw:
+            np.save(args.raw, raw.astype(np.float32))
+    except OSError as exc:
+        print(f"lumen snapshot: cannot write {exc.filename or args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"wrote {args.out}" + (f" and {args.raw}" if args.raw else ""))
+    return EXIT_OK
+
+
+def _cmd_autoplay(args: argparse.Namespace) -> int:
+    from game.sim.runs import RunError, autoplay_level
+
+    level = _load(args.level)
+    if level is None:
+        return EXIT_INVALID
+    if not _record_target_ok(args, level.id):
+        return EXIT_INVALID
+    try:
+        result = autoplay_level(level, style=args.style, seed=args.seed, replay_path=args.out)
+    except RunError as exc:
+        print(f"lumen autoplay: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    _record(args, result, args.out)
+    _print_result(result, args.json)
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from game.sim.replay import ReplayError
+    from game.sim.runs import RunError, load_replay_level, replay_run
+
+    try:
+        replay, level = load_replay_level(args.replay)
+    except (ReplayError, RunError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    if not _record_target_ok(args, level.id):
+        return EXIT_INVALID
+    if args.watch:
+        from game.app.main import run_replay_viewer
+
+        return run_replay_viewer(level, replay)
+    result = replay_run(level, replay)
+    _record(args, result, args.replay)
+    _print_result(result, args.json)
+    return EXIT_OK
+
+
+def _record_target_ok(args: argparse.Namespace, level_id: str) -> bool:
+    if not (args.trainee or args.class_code):
+        return True
+    from game.records.cli import check_run_target
+
+    problem = check_run_target(args.trainee, args.class_code, level_id)
+    if problem:
+        print(problem, file=sys.stderr)
+    return problem is None
+
+
+def _record(args: argparse.Namespace, result: dict, replay_path: str | None) -> None:
+    if not (args.trainee or args.class_code):
+        return
+    from game.records.cli import record_run
+
+    print(record_run(result, replay_path, args.trainee, args.class_code), file=sys.stderr)
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    outcome = "SUCCESS" if result["success"] else result["outcome"].upper().replace("_", " ")
+    print(f"{result['level']}: {outcome} - {result['message']}")
+    print(
+        f"  time {result['sim_time_s']:.1f} s, fluoroscopy {result['fluoro_time_s']:.1f} s, "
+        f"cine {result['cine_frames']} frames, contrast {result['contrast_mL']:.1f} mL"
+    )
+    print(
+        f"  Ka,r {result['air_kerma_mGy']:.2f} mGy, KAP {result['kap_Gycm2']:.3f} Gy*cm2, "
+        f"peak skin {result['peak_skin_dose_mGy']:.2f} mGy, operator {result['operator_dose_uSv']:.2f} uSv"
+    )
+    print(f"  score {result['score']}, {'*' * result['stars'] or 'no stars'}")
+    for sentence in result["feedback"]:
+        print(f"  - {sentence}")
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from game.benchmarks.run import run_all
+
+    figures = run_all(quick=args.quick)
+    if args.json:
+        print(json.dumps(figures))
+        return EXIT_OK
+    print(f"physics step    {figures['physics_step_ms']:8.3f} ms (median)")
+    print(f"image 512x512   {figures['image_ms']:8.3f} ms (median)")
+    print(f"C-arm move      {figures['background_ms']:8.3f} ms (median, background recomputed)")
+    print(
+        f"full frame      {figures['frame_ms_median']:8.3f} ms median, {figures['frame_ms_p95']:.3f} ms p95, "
+        f"{figures['fps_median']:.0f} fps"
+    )
+    return EXIT_OK
+
+
 def _cmd_play(args: argparse.Namespace) -> int:
     return _open_game(args.level)
 
 
 def _open_game(level_ref: str | None) -> int:
-    from game.sim.level import LevelError, load_level
-    from game.sim.level.library import resolve_level
-
     level = None
     if level_ref is not None:
-        try:
-            level = load_level(resolve_level(level_ref))
-        except LevelError as exc:
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
+        level = _load(level_ref)
+        if level is None:
             return EXIT_INVALID
     from game.app.main import run_app
 

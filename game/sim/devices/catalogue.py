@@ -47,9 +47,11 @@ class Device:
     inner_diameter_mm: float = 0.0  # catheters and stent delivery systems: the wire lumen
     #: Tip contact force above which the wall is injured (dissection/perforation), N *(est.)*.
     max_tip_force_N: float = 1.0
-    #: Stents: expanded diameter and length, mm; markers at both ends of the stent.
+    #: Stents: expanded diameter and length, mm; markers at both ends of the stent, the distal one this far behind
+    #: the delivery system's tip (balloon taper and tip), mm.
     stent_diameter_mm: float = 0.0
     stent_length_mm: float = 0.0
+    stent_distal_offset_mm: float = 0.0
     uses: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -80,6 +82,9 @@ FLOPPY_TIP_RATIO = 1.0 / 20.0  # DOMAIN.md: 10-30x softer over the distal 1-3 cm
 MAX_FORCE_WIRE_N = 0.6
 MAX_FORCE_CORONARY_WIRE_N = 0.25
 MAX_FORCE_CATHETER_N = 1.5
+# Distance from a balloon catheter's tip to the stent's distal marker (balloon shoulder and tip), mm (est.).
+STENT_TIP_OFFSET_MM = 5.0
+STENT_TIP_OFFSET_CORONARY_MM = 3.0
 
 _CATALOGUE: tuple[Device, ...] = (
     Device(
@@ -270,6 +275,7 @@ _CATALOGUE: tuple[Device, ...] = (
         max_tip_force_N=MAX_FORCE_CATHETER_N,
         stent_diameter_mm=6.0,
         stent_length_mm=18.0,
+        stent_distal_offset_mm=STENT_TIP_OFFSET_MM,
         uses=("renal and iliac stenoses",),
     ),
     Device(
@@ -284,6 +290,7 @@ _CATALOGUE: tuple[Device, ...] = (
         max_tip_force_N=MAX_FORCE_CATHETER_N,
         stent_diameter_mm=3.0,
         stent_length_mm=18.0,
+        stent_distal_offset_mm=STENT_TIP_OFFSET_CORONARY_MM,
         uses=("coronary stenting (PCI)",),
     ),
 )

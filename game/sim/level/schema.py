@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from game.sim import constants as C
+from game.sim.anatomy.body import NOMINAL_THICKNESS_AP_MM, NOMINAL_WIDTH_MM, THICKNESS_RANGE_MM, WIDTH_RANGE_MM
 
 LEVEL_FORMAT = 1
 
@@ -38,8 +39,15 @@ class Procedure(StrEnum):
 
 class Patient(Strict):
     description: str = Field("Adult patient", max_length=300, description="shown in the briefing")
-    thickness_ap_mm: float = Field(220.0, ge=120.0, le=450.0, description="front-to-back abdominal thickness")
-    width_mm: float = Field(340.0, ge=200.0, le=650.0, description="side-to-side width")
+    thickness_ap_mm: float = Field(
+        NOMINAL_THICKNESS_AP_MM,
+        ge=THICKNESS_RANGE_MM[0],
+        le=THICKNESS_RANGE_MM[1],
+        description="front-to-back abdominal thickness",
+    )
+    width_mm: float = Field(
+        NOMINAL_WIDTH_MM, ge=WIDTH_RANGE_MM[0], le=WIDTH_RANGE_MM[1], description="side-to-side width"
+    )
     weight_kg: float | None = Field(None, ge=2.0, le=300.0, description="shown in the briefing")
 
 

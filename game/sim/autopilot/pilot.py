@@ -1,0 +1,508 @@
+"""The autopilot: performs a level with the actions a person uses, seeing only what a person could see.
+
+It knows the level and the anatomy (as from a prior CT) and plans the route (:mod:`.plan`). While working it sees
+the instruments only on X-ray images: after a pedal tap (or, careless, all the time) it reads where the tips are
+on that image, if they are inside the collimated field, and locates them in the known anatomy. Its hands know
+how far each device is in and how far it has been turned. It never reads the mechanics' state directly.
+
+The script is a generator: each ``yield`` waits the given number of seconds of simulated time, while the
+procedure steps and the controls set by the last actions keep acting. Technique: the wire leads through each
+junction, its angled tip turned (by the hub) toward the next branch; the catheter follows over it; a tip that
+enters the wrong branch is pulled back and re-aimed with another turn. For a selective angiogram the wire is
+pulled back into the catheter and a hand injection is recorded on cine.
+
+``expert`` taps the pedal at 7.5 pulses/s near decision points, collimates, and uses the view that opens the
+target bifurcation; ``careless`` keeps the beam on at 30 pulses/s with the widest field, no collimation, and runs
+cine every few seconds - and gets to the same goal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+
+from game.sim import actions
+from game.sim.autopilot.plan import Junction, Plan, make_plan
+from game.sim.devices.catalogue import DeviceKind
+from game.sim.level.schema import ObjectiveKind
+from game.sim.procedure import DT_S, Procedure
+
+Script = Generator[float, None, None]
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    pulse_rate_per_s: float
+    fov_cm: float | None  # None: keep the level's
+    collimation: float
+    beam_always_on: bool
+    tap_s: float  # one look: pedal down this long
+    look_every_mm: float  # travel between looks while approaching a junction
+    cine_every_s: float | None  # careless: a cine run this often
+    fast_mm_per_s: float
+    slow_mm_per_s: float
+
+
+EXPERT = Style("expert", 7.5, None, 0.6, False, 0.27, 60.0, None, 40.0, 12.0)
+CARELESS = Style("careless", 30.0, 48.0, 1.0, True, 0.1, 30.0, 12.0, 30.0, 10.0)
+STYLES = {s.name: s for s in (EXPERT, CARELESS)}
+
+ROTATE_DEG_PER_S = 180.0
+#: Stop this far (route mm) before a junction to aim the tip.
+APPROACH_MM = 12.0
+#: Travel past a junction before judging where the tip went, mm.
+CROSS_MM = 22.0
+#: Extra turns tried, in order, when a tip keeps entering the wrong branch (deg).
+PROBE_TURNS_DEG = (0.0, 60.0, -60.0, 120.0, -120.0, 180.0, 30.0, -30.0)
+#: The catheter follows this far behind the wire tip, mm.
+FOLLOW_GAP_MM = 40.0
+#: A tip this far (mm) from the field's centre, as a fraction of half the field, prompts a table move.
+RECENTRE_FRACTION = 0.55
+#: Hand injection for a selective angiogram: rate (mL/s), duration (s), cine kept on after it (s).
+INJECT_ML_PER_S = 4.0
+INJECT_S = 1.5
+CINE_AFTER_S = 0.8
+CINE_RUN_S = 1.0
+WIRE_BEYOND_TARGET_MM = 30.0
+#: Catheter engagement of a side branch: park the tip this far beyond the ostium, pull down in steps to this far
+#: below it; the wire waits this far inside the catheter's tip (mm).
+ENGAGE_ABOVE_MM = 15.0
+ENGAGE_BELOW_MM = 10.0
+ENGAGE_STEP_MM = 3.0
+WIRE_PARKED_MM = 25.0
+#: Keep tips this far from the end of the target branch, mm.
+END_MARGIN_MM = 12.0
+#: Side-branch detours tolerated in one run, and how far beyond the side branch's origin to pull back (mm).
+MAX_DETOURS = 12
+BACK_OUT_MARGIN_MM = 8.0
+#: A tip seen this far outside the modelled lumen (mm) is taken to be in the nearest vessel.
+WALL_TOLERANCE_MM = 2.5
+
+
+class StuckError(Exception):
+    """The pilot could not get past a junction."""
+
+
+@dataclass(frozen=True)
+class TipSeen:
+    position_mm: np.ndarray
+    direction: np.ndarray
+    branch: int | None
+    s_mm: float
+    route_mm: float | None  # distance along the planned route, None when off the route
+
+
+class Pilot:
+    """Drives one :class:`Procedure`; ``actions`` records what it did (a replay)."""
+
+    def __init__(self, procedure: Procedure, style: Style = EXPERT, on_action=None):
+        self.p = procedure
+        self.on_action = on_action  # e.g. a replay writer's append
+        self.style = style
+        self.level = procedure.level
+        self.tree = procedure.level.tree
+        self.plan: Plan = make_plan(procedure.level)
+        self.actions: list[actions.Action] = []
+        self.turn_sign = 1.0
+        self.calibrated = False
+        self.failure: str | None = None
+        self.detours = 0
+        devices = procedure.instruments.devices
+        self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
+        self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
+        self.stent = next((n for n, d in devices.items() if d.kind == DeviceKind.STENT), None)
+        self.inserted = {n: 0.0 for n in devices}  # what the hands know
+        self.turned_deg = {n: 0.0 for n in devices}
+        self.last_seen: dict[str, TipSeen] = {}
+        self._script = self._run()
+        self._wake_tick = 0
+        self._next_cine_s = style.cine_every_s
+
+    # --- driving ----------------------------------------------------------------------------------------------
+    def act(self) -> None:
+        """Called before every step: resume the script when its wait is over."""
+        p = self.p
+        self._stop_careless_cine()
+        if self._next_cine_s is not None and p.t_s >= self._next_cine_s and not p.cine:
+            self._careless_cine()
+        while not p.finished and p.tick >= self._wake_tick:
+            try:
+                wait_s = next(self._script)
+            except StopIteration:
+                if not p.finished:
+                    self.do("end")
+                return
+            except StuckError as exc:
+                self.failure = str(exc)
+                self.do("end")
+                return
+            self._wake_tick = p.tick + max(1, round(wait_s / DT_S))
+
+    def do(self, name: str, value=None) -> None:
+        action = actions.make(self.p.t_s, name, value)
+        self.p.apply(action)
+        self.actions.append(action)
+        if self.on_action is not None:
+            self.on_action(action)
+
+    def _careless_cine(self) -> None:
+        """Careless habit: a short cine run every few seconds, whatever is on the screen."""
+        self.do("cine", True)
+        self._cine_stop_s = self.p.t_s + CINE_RUN_S
+        self._next_cine_s = self.p.t_s + self.style.cine_every_s
+
+    # --- hands ------------------------------------------------------------------------------------------------
+    def wait(self, seconds: float) -> Script:
+        end = self.p.t_s + seconds
+        while self.p.t_s < end - 1e-9:
+            yield min(end - self.p.t_s, 0.25)
+
+    def _stop_careless_cine(self) -> None:
+        stop = getattr(self, "_cine_stop_s", None)
+        if stop is not None and self.p.t_s >= stop:
+            self.do("cine", False)
+            self._cine_stop_s = None
+
+    def move(self, name: str, distance_mm: float, speed_mm_per_s: float | None = None) -> Script:
+        """Push (or pull, negative) ``name`` by ``distance_mm`` at its hub."""
+        if abs(distance_mm) < 0.2:
+            return
+        speed = speed_mm_per_s or self.style.fast_mm_per_s
+        self._select(name)
+        self.do("advance", float(np.sign(distance_mm) * speed))
+        yield from self.wait(abs(distance_mm) / speed)
+        self.do("advance", 0.0)
+        self.inserted[name] = self.p.instruments.inserted_mm(name)  # the hands feel where it stopped
+
+    def turn(self, name: str, angle_deg: float) -> Script:
+        angle_deg = (angle_deg + 180.0) % 360.0 - 180.0
+        if abs(angle_deg) < 3.0:
+            return
+        self._select(name)
+        self.do("rotate", float(np.sign(angle_deg) * ROTATE_DEG_PER_S))
+        yield from self.wait(abs(angle_deg) / ROTATE_DEG_PER_S)
+        self.do("rotate", 0.0)
+        self.turned_deg[name] += angle_deg
+
+    def _select(self, name: str) -> None:
+        if self.p.selected != name:
+            self.do("select", name)
+
+    # --- eyes -------------------------------------------------------------------------------------------------
+    def look(self) -> Generator[float, None, dict[str, TipSeen]]:
+        """Take an image (a pedal tap, unless the beam is on anyway) and read the tips off it."""
+        if self.style.beam_always_on:
+            yield DT_S * 2
+        else:
+            self.do("fluoro", True)
+            yield self.style.tap_s
+            self.do("fluoro", False)
+        seen = self._observe()
+        self.last_seen.update(seen)
+        return seen
+
+    def _observe(self) -> dict[str, TipSeen]:
+        p = self.p
+        if p.last_image_t_s is None or p.t_s - p.last_image_t_s > 0.25:
+            return {}
+        seen = {}
+        carm = p.carm
+        half = np.array(carm.field_side_mm) / 2.0 * np.array(carm.collimation)
+        for name in p.instruments.names:
+            if p.instruments.inserted_mm(name) <= 0:
+                continue
+            tip = p.instruments.tip_mm(name)
+            pix, _ = carm.project(tip[None, :], p.fluoroscope.size_px)
+            centre = (p.fluoroscope.size_px - 1) / 2.0
+            offset_mm = (pix[0] - centre) * carm.pixel_mm(p.fluoroscope.size_px)
+            if np.any(np.abs(offset_mm) > half):
+                continue  # outside the collimated field: not on the image
+            q = self.tree.query(tip[None, :])
+            # A tip pressed into the wall is still seen in its vessel.
+            branch = int(q.branch[0]) if q.clearance_mm[0] > -WALL_TOLERANCE_MM else None
+            s = float(q.s_mm[0])
+            route = self.plan.route_position(branch, s) if branch is not None else None
+            seen[name] = TipSeen(tip, p.instruments.tip_direction(name), branch, s, route)
+        return seen
+
+    def see(self, name: str) -> Script:
+        """Look until ``name``'s tip is on the image, moving the table toward where it should be; if it is still
+        not found, open the field wide for one look (as a person would) and then close it again."""
+        for attempt in range(4):
+            if attempt == 3:
+                carm = self.p.carm
+                self.do("collimate", 1.0)
+                self.do("fov_cm", 48.0)
+            seen = yield from self.look()
+            if attempt == 3:
+                self.do("fov_cm", carm.fov_cm)
+                self.do("collimate", carm.collimation[0])
+            if name in seen:
+                yield from self._recentre(seen[name].position_mm)
+                return
+            yield from self._recentre(self._expected_tip(name))
+        raise StuckError(f"lost sight of the {name} tip")
+
+    def _expected_tip(self, name: str) -> np.ndarray:
+        """Where the tip should be: the route point at the inserted length (the hands' estimate)."""
+        return self.route_point(min(self.p.instruments.inserted_mm(name), self.plan.target_route_mm + 40.0))
+
+    def route_point(self, route_mm: float) -> np.ndarray:
+        for leg in self.plan.legs:
+            if route_mm <= leg.start_route_mm + leg.length_mm or leg is self.plan.legs[-1]:
+                s = leg.entry_s_mm + leg.sign * (route_mm - leg.start_route_mm)
+                return self.tree.branches[leg.branch].point_at(s)
+        raise AssertionError("unreachable")
+
+    def _recentre(self, point_mm: np.ndarray) -> Script:
+        carm = self.p.carm
+        half = carm.field_side_mm / 2.0 / carm.magnification_at_isocentre * carm.collimation[0]
+        dx, dz = point_mm[0] - carm.table_x_mm, point_mm[2] - carm.table_z_mm
+        if max(abs(dx), abs(dz)) > RECENTRE_FRACTION * half:
+            self.do("table", {"x": round(float(point_mm[0]), 1), "z": round(float(point_mm[2]), 1)})
+            yield DT_S
+
+    # --- the procedure ----------------------------------------------------------------------------------------
+    def _run(self) -> Script:
+        s, plan = self.style, self.plan
+        self.do("pulse_rate", s.pulse_rate_per_s)
+        if s.fov_cm is not None:
+            self.do("fov_cm", s.fov_cm)
+        self.do("collimate", s.collimation)
+        self.do("carm", {"lao": plan.view_lao_deg, "cra": plan.view_cra_deg})
+        start = self.route_point(0.0)
+        self.do("table", {"x": round(float(start[0]), 1), "z": round(float(start[2]), 1)})
+        if s.beam_always_on:
+            self.do("fluoro", True)
+        yield DT_S
+        objective = self.level.definition.objective
+        lead = self.wire or self.catheter
+        if lead is None:
+            raise StuckError("no wire or catheter to lead with")
+        # Into the vessel: a first push out of the sheath.
+        yield from self.move(lead, 30.0)
+        for junction in plan.junctions:
+            yield from self.approach(lead, junction.route_mm - APPROACH_MM)
+            try:
+                yield from self.cross(lead, junction)
+            except StuckError:
+                if not (junction.into_side_branch and self.catheter and lead == self.wire):
+                    raise
+                yield from self.engage_with_catheter(junction)
+        if objective.kind == ObjectiveKind.REACH and (objective.instrument in (None, lead)):
+            yield from self.approach(lead, plan.target_route_mm + 3.0)
+            yield from self.wait(0.2)
+            yield from self.see(lead)
+            return
+        if objective.kind == ObjectiveKind.STENT:
+            raise StuckError("stent placement is not in this autopilot yet")
+        # The catheter to the target over the wire.
+        yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
+        catheter = self.catheter
+        if catheter is None:
+            raise StuckError("no catheter for the selective angiogram")
+        yield from self.follow(catheter, lead, plan.target_route_mm + 3.0)
+        if objective.kind == ObjectiveKind.REACH:
+            yield from self.see(catheter)
+            return
+        # Selective angiogram: wire back into the catheter, inject on cine.
+        yield from self.move(
+            lead, -(self.p.instruments.inserted_mm(lead) - self.p.instruments.inserted_mm(catheter)) - 60.0
+        )
+        yield from self.see(catheter)
+        self.do("cine", True)
+        self.do("inject", INJECT_ML_PER_S)
+        yield from self.wait(INJECT_S)
+        self.do("inject", 0.0)
+        yield from self.wait(CINE_AFTER_S)
+        self.do("cine", False)
+        yield from self.wait(0.2)
+
+    def approach(self, name: str, route_target_mm: float) -> Script:
+        """Advance ``name`` until its tip is at ``route_target_mm`` along the route, looking every so often."""
+        for _ in range(200):
+            yield from self.see(name)
+            tip = self.last_seen[name]
+            if tip.route_mm is None:
+                yield from self.back_out(name, tip)
+                continue
+            remaining = route_target_mm - tip.route_mm
+            if remaining <= 2.0:
+                return
+            step = min(remaining, self.style.look_every_mm)
+            speed = (
+                self.style.fast_mm_per_s if remaining > 2 * self.style.look_every_mm else self.style.slow_mm_per_s * 2
+            )
+            yield from self.move(name, step, speed)
+            yield from self._keep_following(name)
+        raise StuckError(f"the {name} does not advance")
+
+    def back_out(self, name: str, tip: TipSeen) -> Script:
+        """The tip went into a side branch off the route: pull it back out and turn it the other way."""
+        self.detours += 1
+        if tip.branch is None or self.detours > MAX_DETOURS:
+            raise StuckError(f"the {name} tip left the route in {self._branch_name(tip.branch)}")
+        wrong = self.tree.branches[tip.branch]
+        yield from self.move(name, -(tip.s_mm + BACK_OUT_MARGIN_MM), self.style.slow_mm_per_s * 2)
+        seen = yield from self.look()
+        if name in seen and seen[name].route_mm is not None:
+            here = seen[name]
+            away = self._axis_at(here) - wrong.tangents[0]  # along the route, away from the side branch
+            yield from self.turn(name, self.aim_deg(here, away / max(np.linalg.norm(away), 1e-9)))
+
+    def _keep_following(self, lead: str) -> Script:
+        """The catheter trails the wire, giving it support, when the wire has gone well ahead."""
+        cath = self.catheter
+        if cath is None or cath == lead or (self.p.instruments.inserted_mm(cath) <= 0 and lead != self.wire):
+            return
+        gap = self.p.instruments.inserted_mm(lead) - self.p.instruments.inserted_mm(cath)
+        if gap > FOLLOW_GAP_MM + 40.0:
+            yield from self.move(cath, gap - FOLLOW_GAP_MM)
+
+    def follow(self, follower: str, leader: str, route_target_mm: float) -> Script:
+        """Advance ``follower`` over ``leader`` until its tip reaches ``route_target_mm``."""
+        for _ in range(100):
+            yield from self.see(follower)
+            tip = self.last_seen[follower]
+            if tip.route_mm is None:
+                raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
+            remaining = route_target_mm - tip.route_mm
+            if remaining <= 1.5:
+                return
+            room = self.p.instruments.inserted_mm(leader) - self.p.instruments.inserted_mm(follower) - 8.0
+            step = min(remaining, self.style.look_every_mm, max(room, 0.0))
+            if step < 1.0:
+                yield from self.move(leader, 20.0, self.style.slow_mm_per_s)
+                continue
+            yield from self.move(follower, step, self.style.slow_mm_per_s * 2)
+        raise StuckError(f"the {follower} does not follow the {leader}")
+
+    def cross(self, name: str, junction: Junction) -> Script:
+        """Aim ``name``'s tip into the next branch and push it through; pull back and re-aim when it goes wrong."""
+        next_leg = junction.index + 1
+        for extra in PROBE_TURNS_DEG:
+            yield from self.see(name)
+            tip = self.last_seen[name]
+            if self._past(tip, next_leg):
+                return
+            if not self.calibrated:
+                yield from self._calibrate(name)
+                tip = self.last_seen[name]
+            yield from self.turn(name, self.aim_deg(tip, junction.direction) + extra)
+            yield from self.move(name, APPROACH_MM + CROSS_MM, self.style.slow_mm_per_s)
+            yield from self.see(name)
+            tip = self.last_seen[name]
+            if self._past(tip, next_leg):
+                return
+            backoff = (tip.route_mm or junction.route_mm) - (junction.route_mm - APPROACH_MM)
+            yield from self.move(name, -max(backoff, APPROACH_MM + CROSS_MM), self.style.slow_mm_per_s)
+        raise StuckError(f"could not enter {self._branch_name(self.plan.legs[next_leg].branch)}")
+
+    def engage_with_catheter(self, junction: Junction) -> Script:
+        """When the wire will not take a side branch: use the shaped catheter. Wire back inside it, the catheter's
+        tip parked above the ostium and turned toward the branch, then pulled down until it drops in; the wire
+        then goes out into the branch and the catheter follows."""
+        wire, cath = self.wire, self.catheter
+        next_leg = junction.index + 1
+        above = junction.route_mm + ENGAGE_ABOVE_MM
+        yield from self.approach(wire, above + 15.0)
+        yield from self.follow(cath, wire, above)
+        for extra in PROBE_TURNS_DEG:
+            inside = self.p.instruments.inserted_mm(cath) - WIRE_PARKED_MM
+            yield from self.move(wire, inside - self.p.instruments.inserted_mm(wire), self.style.slow_mm_per_s * 2)
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            engaged = self._past(tip, next_leg)
+            if not engaged and (tip.route_mm or 0.0) < junction.route_mm + 3.0:  # re-park above the ostium
+                engaged = yield from self._inch(cath, above - (tip.route_mm or junction.route_mm), next_leg)
+            if not engaged:
+                yield from self.turn(cath, self.aim_deg(self.last_seen[cath], junction.direction) + extra)
+                engaged = yield from self._inch(cath, -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM), next_leg)
+            if not engaged:  # up above the ostium again, for another turn
+                back = above - (self.last_seen[cath].route_mm or junction.route_mm)
+                engaged = yield from self._inch(cath, back, next_leg)
+            if engaged:
+                tip = self.last_seen[cath]
+                ahead = self._capped((tip.route_mm or junction.route_mm) + CROSS_MM) - (tip.route_mm or 0.0)
+                out = self.p.instruments.inserted_mm(cath) - self.p.instruments.inserted_mm(wire) + ahead
+                yield from self.move(wire, out, self.style.slow_mm_per_s)
+                yield from self.see(wire)
+                if self._past(self.last_seen[wire], next_leg):
+                    return
+                yield from self.turn(wire, 90.0)  # the wire met the wall: turn it and try again
+        raise StuckError(f"could not engage {self._branch_name(self.plan.legs[next_leg].branch)} with the catheter")
+
+    def _inch(self, name: str, distance_mm: float, leg: int | None) -> Generator[float, None, bool]:
+        """Move ``name`` in short steps, looking after each; stop (True) as soon as its tip is into ``leg``."""
+        steps = int(abs(distance_mm) // ENGAGE_STEP_MM) + 1
+        for _ in range(steps):
+            yield from self.move(name, float(np.sign(distance_mm)) * ENGAGE_STEP_MM, self.style.slow_mm_per_s / 2)
+            yield from self.see(name)
+            if leg is not None and self._past(self.last_seen[name], leg):
+                return True
+        return False
+
+    def _capped(self, route_mm: float) -> float:
+        """``route_mm``, but short of the end of the target branch (never push a tip into a blind end)."""
+        return min(route_mm, self.plan.end_route_mm - END_MARGIN_MM)
+
+    def _past(self, tip: TipSeen, leg: int) -> bool:
+        if tip.branch is None:
+            return False
+        index = self.plan.leg_index(tip.branch)
+        return index is not None and index >= leg
+
+    def aim_deg(self, tip: TipSeen, desired: np.ndarray) -> float:
+        """Hub turn (deg) that swings the tip's bend toward ``desired`` around the local vessel axis."""
+        axis = self._axis_at(tip)
+        lateral = tip.direction - (tip.direction @ axis) * axis
+        goal = desired - (desired @ axis) * axis
+        if np.linalg.norm(lateral) < 0.05 or np.linalg.norm(goal) < 0.05:
+            return 0.0
+        angle = np.degrees(np.arctan2(np.cross(lateral, goal) @ axis, lateral @ goal))
+        return float(self.turn_sign * angle)
+
+    def _axis_at(self, tip: TipSeen) -> np.ndarray:
+        if tip.branch is None:
+            return tip.direction
+        b = self.tree.branches[tip.branch]
+        i = int(np.clip(np.searchsorted(b.s_mm, tip.s_mm), 0, len(b.s_mm) - 1))
+        axis = b.tangents[i]
+        leg = self.plan.leg_index(tip.branch)
+        sign = self.plan.legs[leg].sign if leg is not None else float(np.sign(axis @ tip.direction) or 1.0)
+        return axis * sign
+
+    def _calibrate(self, name: str) -> Script:
+        """Learn which way a hub turn swings the tip: turn a little and watch."""
+        before = self.last_seen[name]
+        axis = self._axis_at(before)
+        yield from self.turn(name, 45.0)
+        yield from self.see(name)
+        after = self.last_seen[name]
+        l0 = before.direction - (before.direction @ axis) * axis
+        l1 = after.direction - (after.direction @ axis) * axis
+        if np.linalg.norm(l0) > 0.05 and np.linalg.norm(l1) > 0.05:
+            swing = np.cross(l0, l1) @ axis
+            if abs(swing) > 1e-3:
+                self.turn_sign = float(np.sign(swing))
+                self.calibrated = True
+
+    def _branch_name(self, branch: int | None) -> str:
+        return "no vessel" if branch is None else self.tree.branches[branch].name
+
+
+def autoplay(procedure: Procedure, style: Style = EXPERT, max_s: float | None = None, on_action=None) -> Pilot:
+    """Run ``procedure`` to its end under the autopilot; returns the pilot (its ``actions`` are the replay)."""
+    pilot = Pilot(procedure, style, on_action)
+    limit = procedure.level.definition.budget.time_limit_s if max_s is None else max_s
+    while not procedure.finished and procedure.t_s < limit:
+        pilot.act()
+        if procedure.finished:
+            break
+        procedure.step()
+    if not procedure.finished:
+        pilot.do("end")
+    return pilot
