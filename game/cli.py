@@ -66,7 +66,6 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-simulate a replay and print its result")
     replay.add_argument("replay", help="a replay file (JSON Lines)")
     replay.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    replay.add_argument("--watch", action="store_true", help="watch it in the game window")
     _add_record_options(replay)
     replay.set_defaults(command="replay", run=_cmd_replay)
 
@@ -251,10 +250,6 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if not _record_target_ok(args, level.id):
         return EXIT_INVALID
-    if args.watch:
-        from game.app.main import run_replay_viewer
-
-        return run_replay_viewer(level, replay)
     result = replay_run(level, replay)
     _record(args, result, args.replay)
     _print_result(result, args.json)

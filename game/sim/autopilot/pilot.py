@@ -503,6 +503,6 @@ def autoplay(procedure: Procedure, style: Style = EXPERT, max_s: float | None = 
         if procedure.finished:
             break
         procedure.step()
-    if not procedure.finished:
-        pilot.do("end")
+    if not pilot.actions or pilot.actions[-1].name != "end":
+        pilot.do("end")  # every recording ends with the action that ended the run
     return pilot
