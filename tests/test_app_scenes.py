@@ -60,3 +60,52 @@ def test_scene_stack_lifecycle_hooks():
     stack.pop()
     stack.replace(Probe("c"))
     assert calls == ["a.enter", "a.pause", "b.enter", "b.exit", "a.resume", "a.exit", "c.enter"]
+
+
+def test_procedure_scene_pause_and_debrief_run_headless(tmp_path, monkeypatch):
+    from game.app.scenes.procedure import ProcedureScene
+    from game.sim.level.library import level_files
+
+    monkeypatch.setenv("LUMEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LUMEN_CONFIG_DIR", str(tmp_path / "config"))
+    app = App()
+    level = load_level(level_files()[0])
+    key = pygame.key.key_code
+    events = [
+        pygame.event.Event(pygame.KEYDOWN, key=key("up")),
+        pygame.event.Event(pygame.KEYDOWN, key=key("space")),
+        pygame.event.Event(pygame.KEYDOWN, key=key("escape")),
+        pygame.event.Event(pygame.KEYDOWN, key=key("escape")),
+        pygame.event.Event(pygame.KEYDOWN, key=key("f1")),
+    ]
+    app.run(ProcedureScene(app, level), max_frames=300, events=events)
+    assert app.frames == 300
+    replays = list((tmp_path / "replays").glob("*.jsonl"))
+    assert len(replays) == 1 and "fluoro" in replays[0].read_text()
+
+
+def test_synthetic_key_presses_complete_the_first_tutorial(tmp_path, monkeypatch):
+    """Hold the push key, tap the pedal now and then: the wire reaches the aorta and the debrief shows success."""
+    from game.app.scenes.debrief import DebriefScene
+    from game.app.scenes.procedure import ProcedureScene
+    from game.sim.level.library import level_files
+
+    monkeypatch.setenv("LUMEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LUMEN_CONFIG_DIR", str(tmp_path / "config"))
+    app = App()
+    scene = ProcedureScene(app, load_level(level_files()[0]))
+    app.scenes.push(scene)
+    key = pygame.key.key_code
+    scene.handle_event(pygame.event.Event(pygame.KEYDOWN, key=key("up")))
+    for frame in range(60 * 40):
+        if frame % 120 == 0:
+            scene.handle_event(pygame.event.Event(pygame.KEYDOWN, key=key("space")))
+        if frame % 120 == 15:
+            scene.handle_event(pygame.event.Event(pygame.KEYUP, key=key("space")))
+        app.scenes.top.update(1 / 60)
+        if isinstance(app.scenes.top, DebriefScene):
+            break
+    debrief = app.scenes.top
+    assert isinstance(debrief, DebriefScene), "the run did not finish"
+    assert debrief.result["success"], debrief.result["outcome"]
+    debrief.draw(app.screen, 0.0)

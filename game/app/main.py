@@ -25,6 +25,9 @@ class App:
         self.scenes = SceneStack()
         self.running = True
         self.frames = 0
+        from game.app.sound import SoundBank
+
+        self.sounds = SoundBank()
 
     def quit(self) -> None:
         self.running = False

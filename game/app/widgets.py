@@ -24,9 +24,17 @@ def wrap(text: str, font: pygame.font.Font, width_px: int) -> list[str]:
     return lines[:-1]
 
 
-def draw_text(surface, text, pos, size=24, colour=theme.TEXT, bold=False, anchor="topleft") -> pygame.Rect:
-    image = theme.font(size, bold).render(text, True, colour)
+def draw_text(
+    surface, text, pos, size=24, colour=theme.TEXT, bold=False, anchor="topleft", outline=False
+) -> pygame.Rect:
+    """Blit ``text``; ``outline`` rings it in black so it stays readable over a bright X-ray image."""
+    font = theme.font(size, bold)
+    image = font.render(text, True, colour)
     rect = image.get_rect(**{anchor: pos})
+    if outline:
+        shadow = font.render(text, True, (0, 0, 0))
+        for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1), (1, 1)):
+            surface.blit(shadow, rect.move(dx, dy))
     surface.blit(image, rect)
     return rect
 

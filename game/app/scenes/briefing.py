@@ -21,6 +21,11 @@ class BriefingScene(Scene):
         self._sketch: pygame.Surface | None = None
 
     def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
+            from game.app.scenes.procedure import ProcedureScene
+
+            self.app.scenes.replace(ProcedureScene(self.app, self.level))
+            return
         if event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):
             if len(self.app.scenes) > 1:
                 self.app.scenes.pop()
@@ -64,7 +69,14 @@ class BriefingScene(Scene):
         sketch_rect = pygame.Rect(text_rect.right + 20, 40, width - text_rect.right - 60, height - 80)
         panel(surface, sketch_rect)
         self._draw_anatomy(surface, sketch_rect.inflate(-2 * SKETCH_MARGIN_PX, -2 * SKETCH_MARGIN_PX))
-        draw_text(surface, "Esc: back", (width // 2, height - 12), size=20, colour=theme.TEXT_DIM, anchor="midbottom")
+        draw_text(
+            surface,
+            "Enter: start the procedure   Esc: back",
+            (width // 2, height - 12),
+            size=20,
+            colour=theme.TEXT_DIM,
+            anchor="midbottom",
+        )
 
     def _draw_anatomy(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         if self._sketch is None or self._sketch.get_size() != rect.size:
