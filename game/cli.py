@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate level files")
     check.add_argument("paths", nargs="+", metavar="PATH", help="level files to check")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--solve", action="store_true", help="also let the autopilot play each valid level")
     check.set_defaults(command="check", run=_cmd_check)
 
     autoplay = sub.add_parser("autoplay", help="the built-in autopilot plays a level headless")
@@ -147,29 +148,59 @@ def _cmd_levels(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from game.sim.level import check_level
+    from game.sim.level import LevelError, load_level
 
     results = []
-    for path in args.paths:
+    for number, path in enumerate(args.paths, start=1):
         started = time.perf_counter()
-        problems = check_level(path)
-        results.append(
-            {
-                "path": path,
-                "valid": not problems,
-                "problems": [str(p) for p in problems],
-                "load_ms": round(1000 * (time.perf_counter() - started), 1),
-            }
-        )
+        entry: dict = {"path": path}
+        try:
+            level = load_level(path)
+            entry.update(valid=True, problems=[])
+        except LevelError as exc:
+            level = None
+            entry.update(valid=False, problems=[str(p) for p in exc.problems])
+        entry["load_ms"] = round(1000 * (time.perf_counter() - started), 1)
         if not args.json:
-            for problem in problems:
+            for problem in entry["problems"]:
                 print(problem)
-            if not problems:
+            if level is not None:
                 print(f"{path}: ok")
+        if args.solve and level is not None:
+            entry["solve"] = _solve(level, path, number, len(args.paths), quiet=args.json)
+        results.append(entry)
     valid = all(r["valid"] for r in results)
+    solved = all(r.get("solve", {}).get("success", True) for r in results)
     if args.json:
-        print(json.dumps({"valid": valid, "levels": results}))
-    return EXIT_OK if valid else EXIT_INVALID
+        print(json.dumps({"valid": valid, "solved": solved if args.solve else None, "levels": results}))
+    return EXIT_OK if valid and solved else EXIT_INVALID
+
+
+def _solve(level, path: str, number: int, total: int, quiet: bool) -> dict:
+    """Let the expert autopilot play ``level``; print a progress line and its figures."""
+    from game.sim.runs import autoplay_level
+
+    if not quiet:
+        print(f"[{number}/{total}] solving {level.id} with the autopilot...", flush=True)
+    result = autoplay_level(level, "expert")
+    summary = {
+        "success": result["success"],
+        "outcome": result["outcome"],
+        "fluoro_time_s": result["fluoro_time_s"],
+        "air_kerma_mGy": result["air_kerma_mGy"],
+        "kap_Gycm2": result["kap_Gycm2"],
+        "contrast_mL": result["contrast_mL"],
+        "sim_time_s": result["sim_time_s"],
+    }
+    if "autopilot_problem" in result:
+        summary["why"] = result["autopilot_problem"]
+    if not quiet:
+        verdict = "solvable" if result["success"] else f"NOT solved ({summary.get('why', result['message'])})"
+        print(
+            f"{path}: {verdict}: fluoroscopy {result['fluoro_time_s']:.1f} s, Ka,r {result['air_kerma_mGy']:.2f} "
+            f"mGy, KAP {result['kap_Gycm2']:.3f} Gy*cm2, contrast {result['contrast_mL']:.1f} mL"
+        )
+    return summary
 
 
 def _load(ref: str):
