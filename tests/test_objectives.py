@@ -47,9 +47,10 @@ def test_selective_angiogram_needs_cine_while_the_branch_is_opacified():
     lv = level('kind = "selective_angiogram"\nbranch = "left"\ndepth_mm = 5')
     tracker = ObjectiveTracker(lv)
     tip = {"wire": TipState(lv.tree["left"].index, 10.0, 120.0)}
-    assert not update(tracker, tips=tip, conc={"wire": 200.0}, cine=False).done
-    assert not update(tracker, tips=tip, conc={"wire": 5.0}, cine=True).done
-    assert update(tracker, tips=tip, conc={"wire": 200.0}, cine=True).done
+    assert not update(tracker, t=1.0, tips=tip, conc={"wire": 200.0}, cine=False).done
+    assert not update(tracker, t=1.5, tips=tip, conc={"wire": 5.0}, cine=True).done
+    assert not update(tracker, t=2.0, tips=tip, conc={"wire": 200.0}, cine=True).done  # 0.5 s recorded
+    assert update(tracker, t=2.5, tips=tip, conc={"wire": 200.0}, cine=True).done  # a 1 s run
 
 
 def test_stent_must_cover_the_lesion_with_margins():

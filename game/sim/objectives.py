@@ -15,6 +15,8 @@ from game.sim.level.schema import Direction, ObjectiveKind
 #: A branch counts as opacified when the iodine concentration at the tip's position reaches this (mgI/mL) *(est.)*:
 #: about a tenth of full-strength contrast still shows a vessel clearly at normal dose.
 OPACIFIED_MGI_PER_ML = 30.0
+#: A selective angiogram is recorded once this much cine (s) has run while the branch was opacified: a short run.
+SELECTIVE_RUN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class ObjectiveTracker:
         self.target = tree[self.objective.branch].index if self.objective.branch else None
         self._entry_s, self._entry_sign = self._entry(self.target) if self.target is not None else (0.0, 1.0)
         self.status = ObjectiveStatus(message=self.objective.description or self._default_message())
+        self._recorded_s = 0.0  # cine time while the target was engaged and opacified
+        self._last_t_s: float | None = None
 
     def _default_message(self) -> str:
         o = self.objective
@@ -90,6 +94,8 @@ class ObjectiveTracker:
         status = self.status
         if status.done or status.failed:
             return status
+        dt_s = 0.0 if self._last_t_s is None else t_s - self._last_t_s
+        self._last_t_s = t_s
         if complications:
             return self._fail("failed_complication", "A major complication (dissection or perforation) ended the run.")
         o = self.objective
@@ -109,7 +115,10 @@ class ObjectiveTracker:
                 if o.kind == ObjectiveKind.REACH:
                     return self._succeed(f"Reached {o.branch.replace('_', ' ')}, {depth:.0f} mm in.")
                 if cine_on and concentration_at_tip.get(name, 0.0) >= OPACIFIED_MGI_PER_ML:
-                    return self._succeed(f"Selective angiogram of {o.branch.replace('_', ' ')} recorded.")
+                    self._recorded_s += dt_s
+                    status.details["recorded_s"] = round(self._recorded_s, 2)
+                    if self._recorded_s >= SELECTIVE_RUN_S - 1e-9:
+                        return self._succeed(f"Selective angiogram of {o.branch.replace('_', ' ')} recorded.")
         if t_s >= self.time_limit_s:
             return self._fail("failed_time", "The time limit ran out.")
         return status

@@ -67,6 +67,10 @@ INJECT_S = 1.5
 CINE_AFTER_S = 0.8
 CINE_RUN_S = 1.0
 WIRE_BEYOND_TARGET_MM = 30.0
+#: The catheter is seated this far beyond the objective's depth; for the injection the wire waits this far inside
+#: its tip (tried in turn: the shorter, the less the catheter's curve can re-form and pull it out).
+CATHETER_SEAT_MM = 8.0
+WIRE_PARKED_FOR_INJECTION_MM = (40.0, 15.0, 5.0)
 #: Catheter engagement of a side branch: park the tip this far beyond the ostium, pull down in steps to this far
 #: below it; the wire waits this far inside the catheter's tip (mm).
 ENGAGE_ABOVE_MM = 15.0
@@ -304,15 +308,25 @@ class Pilot:
         catheter = self.catheter
         if catheter is None:
             raise StuckError("no catheter for the selective angiogram")
-        yield from self.follow(catheter, lead, plan.target_route_mm + 3.0)
+        seat = self._capped(plan.target_route_mm + CATHETER_SEAT_MM)
+        yield from self.follow(catheter, lead, seat)
         if objective.kind == ObjectiveKind.REACH:
             yield from self.see(catheter)
             return
-        # Selective angiogram: wire back into the catheter, inject on cine.
-        yield from self.move(
-            lead, -(self.p.instruments.inserted_mm(lead) - self.p.instruments.inserted_mm(catheter)) - 60.0
-        )
-        yield from self.see(catheter)
+        # Selective angiogram: the wire back just inside the catheter (a shaped catheter whose wire is pulled
+        # right out may recoil out of the ostium), check the catheter is still in, inject on cine.
+        target_leg = len(plan.legs) - 1
+        for parked_mm in WIRE_PARKED_FOR_INJECTION_MM:
+            behind = self.p.instruments.inserted_mm(lead) - self.p.instruments.inserted_mm(catheter) + parked_mm
+            yield from self.move(lead, -behind, self.style.slow_mm_per_s * 2)
+            yield from self.see(catheter)
+            if self._past(self.last_seen[catheter], target_leg):
+                break
+            # It recoiled: wire out again, catheter back in, and keep the wire further forward this time.
+            yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
+            yield from self.follow(catheter, lead, seat)
+        else:
+            raise StuckError(f"the catheter does not stay in {self._branch_name(plan.legs[-1].branch)}")
         self.do("cine", True)
         self.do("inject", INJECT_ML_PER_S)
         yield from self.wait(INJECT_S)
