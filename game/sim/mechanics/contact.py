@@ -26,6 +26,9 @@ from game.sim.mechanics.rod import Walls
 
 #: Segments tested on each side of a node's remembered centreline sample (samples are ~1 mm apart).
 TRACK_WINDOW_SAMPLES = 2
+#: Spacing of the points tested along a rod edge for whether it stays in the lumen, mm (walls between neighbouring
+#: vessels are a few tenths of a millimetre thick).
+CHORD_SAMPLE_MM = 0.25
 #: Length of the distal end whose wall reactions make up the tip force, mm (about two nodes).
 TIP_WINDOW_MM = 4.0
 #: A tip force above this multiple of the device's limit perforates rather than dissects *(est.)*.
@@ -110,8 +113,11 @@ class LumenIndex:
         b = self.tree[branch]
         return b.first_sample + int(np.argmin(np.abs(b.s_mm - s_mm)))
 
-    def locate(self, x_mm: np.ndarray, seed: np.ndarray, radius_mm: np.ndarray | None = None) -> Location:
-        """Find the tube containing each point most deeply, searching around each point's ``seed`` sample.
+    def locate(
+        self, x_mm: np.ndarray, seed: np.ndarray, radius_mm: np.ndarray | None = None, *, other_branches: bool = True
+    ) -> Location:
+        """Find the tube containing each point most deeply, searching around each point's ``seed`` sample (and,
+        near junctions, the other branches there unless ``other_branches`` is False).
 
         ``radius_mm`` overrides the per-sample lumen radius (deployed stents hold the lumen open).
         """
@@ -120,7 +126,7 @@ class LumenIndex:
             seed[:, None] + self.offsets, self.first_segment[seed][:, None], self.last_segment[seed][:, None]
         )
         best = self._evaluate(x_mm, starts, radius)
-        rows = np.flatnonzero(self.has_extras[seed] & (best[4] < self.extras_radius_mm[seed]))
+        rows = np.flatnonzero(self.has_extras[seed] & (best[4] < self.extras_radius_mm[seed]) & other_branches)
         if len(rows):
             extra = self.extras[seed[rows]]
             valid = extra >= 0
@@ -145,6 +151,19 @@ class LumenIndex:
             sample, closest, self.points_mm[start], self._segment[start], limits, rad, clearance, self.branch[start], s
         )
 
+    def chord_clearance_mm(
+        self, a_mm: np.ndarray, b_mm: np.ndarray, seeds: tuple[int, int], radius_mm: np.ndarray | None = None
+    ) -> float:
+        """Least lumen clearance (mm, < 0 outside) of the points between ``a_mm`` and ``b_mm``, sampled every
+        :data:`CHORD_SAMPLE_MM` or less, searched around both ``seeds`` (the samples the two ends were found at)."""
+        count = max(2, int(np.ceil(float(np.linalg.norm(b_mm - a_mm)) / CHORD_SAMPLE_MM)))
+        f = np.arange(1, count)[:, None] / count
+        points = a_mm + f * (b_mm - a_mm)
+        clearance = [
+            self.locate(points, np.full(len(points), seed), radius_mm).clearance_mm for seed in dict.fromkeys(seeds)
+        ]
+        return float(np.max(clearance, axis=0).min())
+
     def _evaluate(self, x: np.ndarray, starts: np.ndarray, radius: np.ndarray) -> list[np.ndarray]:
         a = self.points_mm[starts]
         ab = self._segment[starts]
@@ -161,9 +180,14 @@ class LumenIndex:
         return [starts[r, k], t[r, k], t_raw[r, k], closest, clearance[r, k], rad[r, k]]
 
 
+def tip_window(s_mm: np.ndarray, tip_s_mm: float) -> np.ndarray:
+    """Indices of the nodes (at arc lengths ``s_mm``) within :data:`TIP_WINDOW_MM` behind ``tip_s_mm``."""
+    return np.flatnonzero((s_mm >= tip_s_mm - TIP_WINDOW_MM) & (s_mm <= tip_s_mm + 1e-9))
+
+
 def tip_force_N(s_mm: np.ndarray, tip_s_mm: float, normal_force_N: np.ndarray, normal: np.ndarray) -> float:
     """Magnitude of the summed wall reaction on the nodes within :data:`TIP_WINDOW_MM` behind ``tip_s_mm``."""
-    window = (s_mm >= tip_s_mm - TIP_WINDOW_MM) & (s_mm <= tip_s_mm + 1e-9)
+    window = tip_window(s_mm, tip_s_mm)
     total = (normal_force_N[window, None] * normal[window]).sum(axis=0)
     return float(np.linalg.norm(total))
 

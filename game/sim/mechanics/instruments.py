@@ -14,7 +14,8 @@ floppy rod on its own. Which branch a tip enters follows from this mechanics and
 Per step (``dt_s``, 1/60 s intended): apply the hub controls within :mod:`~game.sim.mechanics.insertion`'s rules,
 grow or shorten the rod, locate the nodes that moved in the lumen, build the material frame (when the shape has
 moved) and the rest turns, run up to :data:`NEWTON_ITERATIONS` banded Newton iterations
-(:class:`~game.sim.mechanics.rod.RodSolver`), then read the tip's wall force and report complications (see
+(:class:`~game.sim.mechanics.rod.RodSolver`; up to :data:`SETTLE_ITERATIONS` more while a tip force that could
+count has not converged), then read the tip's wall force and report complications (see
 :mod:`~game.sim.mechanics.contact`). A step with no hub input after one that found the rod at rest changes
 nothing and is skipped. Wall friction acts along
 the rod, against the sliding of the outermost device, at mu times the wall force of the previous step (sideways
@@ -27,7 +28,15 @@ import numpy as np
 
 from game.sim.anatomy.vessel_tree import VesselTree
 from game.sim.devices.catalogue import Device, DeviceKind
-from game.sim.mechanics.contact import ComplicationEvent, Location, LumenIndex, classify, tip_force_N
+from game.sim.mechanics.contact import (
+    REARM_FORCE_RATIO,
+    ComplicationEvent,
+    Location,
+    LumenIndex,
+    classify,
+    tip_force_N,
+    tip_window,
+)
 from game.sim.mechanics.insertion import MAX_ADVANCE_MM_PER_S, MAX_ROTATE_DEG_PER_S, AccessSite, insert
 from game.sim.mechanics.profiles import DeviceProfile
 from game.sim.mechanics.rod import Clamp, RodSolver, edge_frames, joint_frames, rest_turn
@@ -38,6 +47,11 @@ from game.sim.mechanics.stent import DeployedStent, held_open_radius_mm, place_s
 NODE_SPACING_MM = 2.5
 #: Most Newton iterations per step; warm-started from the previous step, 1-3 usually reach the tolerance.
 NEWTON_ITERATIONS = 5
+#: Further iterations for a step still unconverged after those with a tip force that could count (half the leading
+#: device's limit: see :func:`~game.sim.mechanics.contact.classify`), so that it is read from converged contact
+#: (see :mod:`~game.sim.mechanics.rod`): typically a node that has just arrived through the wall. A catheter tip
+#: swinging 0.5 mm off the wall of a side branch takes ~20.
+SETTLE_ITERATIONS = 30
 #: A step's iterations stop once no node moves more than this, mm.
 NEWTON_TOLERANCE_MM = 0.01
 #: Drag on the rod per mm of length, N*s/mm^2. Stokes drag of a slender rod in blood (3.5 mPa*s) is ~1e-8, i.e.
@@ -49,6 +63,12 @@ FRAME_REFRESH_MM = 0.5
 #: A node is searched for in the lumen again once it has moved this far since it was last located, mm: its local
 #: wall (the tube of the centreline segment it was found at, ~1 mm long) stays accurate over that distance.
 RELOCATE_DISTANCE_MM = 0.25
+#: Times a step is finished again against walls found anew, when it read a tip force that counts while nodes had
+#: moved past the reach of the walls found at its start (see Instruments.step).
+WALL_PASSES = 2
+#: A node found in another vessel than its proximal neighbour stays in the neighbour's vessel if the edge between
+#: them leaves the lumen by more than this, mm (a wall between them; see Instruments._stay_out_of_walls).
+TUNNEL_TOLERANCE_MM = 0.1
 _LOCATION_FIELDS = (
     "sample", "centre_mm", "segment_start_mm", "segment_mm", "segment_limits", "radius_mm", "clearance_mm", "branch",
     "s_mm",
@@ -84,7 +104,7 @@ class Instruments:
         # --- mutable state (see state_arrays) ---
         self._x = self.clamp.position_mm[None, :].copy()
         self._edge = np.zeros(0)
-        # Where each node was last found in the lumen, and where the node was then (see _locate).
+        # Where each node was last found in the lumen, and where the node was then (see _locate_moved).
         seed = self._lumen.locate(self._x, np.array([self._lumen.seed(access.branch, access.position_mm)]))
         self._where = {name: getattr(seed, name) for name in _LOCATION_FIELDS}
         self._located_at = self._x.copy()
@@ -128,7 +148,7 @@ class Instruments:
         if idle and self._at_rest[0]:
             self._solver.last_iterations = 0
             return events  # nothing moved the hubs and the rod was found at rest: the solve would change nothing
-        location = self._locate()
+        location, _ = self._locate_moved()
         stiffness, layers, radius, outer = self._material()
         normal, binormal = self._joint_frames()
         beta = rest_turn(normal, binormal, layers)
@@ -137,21 +157,37 @@ class Instruments:
         node_tangent[1:-1] += t[:-1]
         friction = -(self._friction[outer] * self._force * np.sign(self._speed[outer]))[:, None] * node_tangent
         friction /= np.maximum(np.linalg.norm(node_tangent, axis=1, keepdims=True), 1e-12)
-        result = self._solver.solve(
-            self._x,
-            self._edge,
-            stiffness,
-            beta,
-            self.clamp,
-            iterations=NEWTON_ITERATIONS,
-            tolerance_mm=NEWTON_TOLERANCE_MM,
-            contact_N=self._force,
-            walls=location.walls(radius),
-            force_N=friction,
-            anchor_mm=self._x,
-            drag_N_per_mm=DRAG_N_S_PER_MM2 * NODE_SPACING_MM / dt_s,
-        )
-        self._x, self._force, self._normal = result.x_mm, result.normal_force_N, result.normal
+        window = tip_window(self._node_s(), self.rod_length_mm)
+        counts_N = REARM_FORCE_RATIO * self._device_list[self._leader()].max_tip_force_N
+        start, contact_N = self._x, self._force
+        for attempt in range(WALL_PASSES + 1):
+            result = self._solver.solve(
+                self._x,
+                self._edge,
+                stiffness,
+                beta,
+                self.clamp,
+                iterations=NEWTON_ITERATIONS,
+                tolerance_mm=NEWTON_TOLERANCE_MM,
+                settle_iterations=SETTLE_ITERATIONS,
+                watch_rows=window,
+                watch_force_N=counts_N,
+                contact_N=contact_N,
+                walls=location.walls(radius),
+                force_N=friction,
+                anchor_mm=start,
+                drag_N_per_mm=DRAG_N_S_PER_MM2 * NODE_SPACING_MM / dt_s,
+            )
+            self._x, self._force, self._normal = result.x_mm, result.normal_force_N, result.normal
+            if attempt == WALL_PASSES or _reaction_N(result, window) < counts_N:
+                break
+            # A tip force that counts, read against walls found where the nodes stood at the start of the step:
+            # nodes that have since moved past their local wall's reach (a tip snapping out of an ostium) may be
+            # pressed on a wall that is not there. Find them again and finish the step against the real walls.
+            location, changed = self._locate_moved()
+            if not np.isin(window, changed).any():
+                break
+            contact_N = result.normal_force_N
         self._at_rest[0] = idle and result.at_rest
         events = self._check_tips(location)
         self.complications.extend(events)
@@ -210,22 +246,55 @@ class Instruments:
         self._where = {name: _fit(values, size) for name, values in self._where.items()}
         self._located_at = _fit(self._located_at, size, np.inf)  # new nodes are located at the next step
 
-    def _locate(self) -> Location:
-        """Where every node is in the lumen. Searched again are the nodes that moved more than
+    def _locate_moved(self) -> tuple[Location, np.ndarray]:
+        """Where every node is in the lumen, and the nodes whose wall changed. Searched again are the nodes that moved more than
         :data:`RELOCATE_DISTANCE_MM` since they were last located (in this Eulerian rod most nodes stay put as
         material slides through them) and those pressing on the cap of a vessel's end (where children may continue:
         the tube they belong to may change without much motion). A node pressed beside a side branch's opening keeps
-        its vessel's wall - a conservative part of the lumen - until it moves on."""
+        its vessel's wall - a conservative part of the lumen - until it moves on.
+
+        A node changes vessel only through the lumen: it is not moved into a vessel other than its proximal
+        neighbour's when the edge between them would leave the lumen (see :meth:`_stay_out_of_walls`)."""
         moved = self._x - self._located_at
         at_vessel_end = np.isfinite(self._where["segment_limits"]).any(axis=1)
         pressed_at_end = (self._force > 0.0) & at_vessel_end
         rows = np.flatnonzero((np.einsum("ij,ij->i", moved, moved) > RELOCATE_DISTANCE_MM**2) | pressed_at_end)
+        changed = rows[:0]
         if len(rows):
             found = self._lumen.locate(self._x[rows], self._where["sample"][rows], self._sample_radius)
+            before = {name: self._where[name][rows] for name in ("branch", "sample", "segment_start_mm")}
             for name in _LOCATION_FIELDS:
                 self._where[name][rows] = getattr(found, name)
             self._located_at[rows] = self._x[rows]
-        return Location(**self._where)
+            switched = found.branch != before["branch"]
+            if switched.any():
+                self._stay_out_of_walls(rows[switched], before["branch"][switched], before["sample"][switched])
+            changed = rows[np.any(self._where["segment_start_mm"][rows] != before["segment_start_mm"], axis=1)]
+        return Location(**self._where), changed
+
+    def _stay_out_of_walls(self, rows: np.ndarray, old_branch: np.ndarray, old_sample: np.ndarray) -> None:
+        """Undo the vessel changes of nodes ``rows`` (ascending) that would put a wall between a node and its
+        proximal neighbour.
+
+        Each node has the wall of one vessel, and is found in the vessel that contains it most deeply. Where two
+        vessels run side by side (the SMA along the aorta) a node pushed a few tenths of a millimetre through the
+        wall, or a tip drawn back along the chord of an edge that cuts a corner, can be found in the neighbouring
+        vessel; the edge to its neighbour then passes through the wall between them, and the two wall constraints
+        hold the edge across it. A wire pulled back then has its tip caught on the far side of that wall, levered
+        harder the shorter its last edge gets. Such a node keeps its neighbour's vessel: the solve puts it back on
+        that vessel's wall. A node that really enters a branch does so through its opening, with the edge in the
+        lumen, and is not affected."""
+        where, x = self._where, self._x
+        for j, branch, sample in zip(rows, old_branch, old_sample, strict=True):
+            if j == 0 or where["branch"][j] == where["branch"][j - 1]:
+                continue
+            seeds = (int(where["sample"][j - 1]), int(where["sample"][j]))
+            if self._lumen.chord_clearance_mm(x[j - 1], x[j], seeds, self._sample_radius) >= -TUNNEL_TOLERANCE_MM:
+                continue
+            seed = sample if branch == where["branch"][j - 1] else where["sample"][j - 1]
+            kept = self._lumen.locate(x[j : j + 1], np.array([seed]), self._sample_radius, other_branches=False)
+            for name in _LOCATION_FIELDS:
+                where[name][j] = getattr(kept, name)[0]
 
     def _joint_frames(self) -> tuple[np.ndarray, np.ndarray]:
         """Material frame (normal, binormal) of every joint at hub angle 0. Recomputed only when nodes were added
@@ -382,6 +451,12 @@ class Instruments:
             "frame_normal": self._frames[1].copy(),
             "frame_binormal": self._frames[2].copy(),
         }
+
+
+def _reaction_N(result, rows: np.ndarray) -> float:
+    """Magnitude of the summed wall reaction of a solve on nodes ``rows``."""
+    total = (result.normal_force_N[rows, None] * result.normal[rows]).sum(axis=0)
+    return float(np.sqrt(total @ total))
 
 
 def _fit(values: np.ndarray, size: int, fill: float | None = None) -> np.ndarray:

@@ -39,6 +39,17 @@ Each Newton iteration (a few per step, warm-started from the last step):
    length, rebuilt from the clamp - exact inextensibility at every iterate) and backtracks until the energy
    decreases, so the iteration cannot diverge.
 
+The wall forces a solve returns are the contact reactions of its last iterate, which are the rod's wall forces only
+once the iteration has converged. Before that they can be mostly the penalty of a penetration the step has not yet
+worked off: a node the tip's growth or a wider device's arrival put through the wall, pushed back onto it, loads
+the wall with whatever the rod's stiffness resists over a ~0.5 mm kink - newtons for a catheter - until the rod
+has turned, within a few more trust-region steps, to where the wall no longer needs to push. A caller that reads
+the reaction on some nodes (the tip force) therefore names them (``watch_rows``) with the force that matters
+(``watch_force_N``): a solve that ends its iteration budget unconverged with at least that reaction there goes on,
+up to ``settle_iterations`` more, until it converges - a floppy tip pointed into the wall then has time to deflect
+and slide, and only what the converged rod still presses is reported. Any other unconverged step (about 1 % of
+them) finishes over the next steps as before, at no extra cost.
+
 Twist: torque transmission along a short, torsionally stiff shaft is taken as 1:1 (no whip), and an isotropic
 rod with no torque at its tip carries uniform (here: zero) twist, so the material frame is the Bishop
 (parallel-transported) frame from the sheath, turned by the hub angle. It is computed in O(N) vectorised form
@@ -222,6 +233,7 @@ class RodSolver:
         self.contact_N_per_mm = contact_N_per_mm
         self._patterns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.last_iterations = 0  # diagnostics: Newton iterations of the last solve
+        self.last_converged = True  # diagnostics: whether the last solve reached its tolerance
 
     def solve(
         self,
@@ -233,6 +245,9 @@ class RodSolver:
         *,
         iterations: int,
         tolerance_mm: float = 0.0,
+        settle_iterations: int = 0,
+        watch_rows: np.ndarray | None = None,
+        watch_force_N: float = np.inf,
         contact_N: np.ndarray | None = None,
         walls: Walls | None = None,
         force_N: np.ndarray | None = None,
@@ -246,7 +261,10 @@ class RodSolver:
         ``anchor_mm`` and ``drag_N_per_mm`` add the step's drag ``mu |x - anchor|^2 / 2`` per node; ``force_N``
         (N+1, 3) are external loads; ``contact_N`` (N+1,), the wall forces of the previous step, seeds the contact
         set. At most ``iterations`` Newton iterations (see the module docstring); stops early once no node would
-        move more than ``tolerance_mm`` or the energy gain falls below :data:`ENERGY_TOLERANCE_N_MM`.
+        move more than ``tolerance_mm`` or the energy gain falls below :data:`ENERGY_TOLERANCE_N_MM`. A solve still
+        unconverged after them whose summed wall reaction on nodes ``watch_rows`` is ``watch_force_N`` or more runs
+        up to ``settle_iterations`` more, so that such a reaction is read from a converged contact state (module
+        docstring).
         """
         x = np.array(x_mm, dtype=float)
         n = len(edge_mm)
@@ -267,15 +285,21 @@ class RodSolver:
         tension = np.zeros(n)
         at_rest = False
         self.last_iterations = 0
-        for _ in range(iterations):
+        self.last_converged = False
+        counts = False  # the last iterate's reaction on watch_rows is watch_force_N or more
+        for k in range(iterations + settle_iterations):
+            if k >= iterations and not counts:
+                break  # out of budget, and what is read from this solve does not depend on the rest
             self.last_iterations += 1
             grad, step, contact, force, normal, tension, fraction = model.newton_step(x, contact, tension, force)
+            counts = _reaction_at_least(force, normal, watch_rows, watch_force_N)
             largest = np.sqrt(np.einsum("ij,ij->i", step, step).max())
             slope = float(np.einsum("ij,ij->", grad[1:], step))
             if fraction == 1.0 and (largest <= tolerance_mm or -slope < ENERGY_TOLERANCE_N_MM):
                 # Converged. The remaining step is not taken: in a floppy tip's flat valley an untested step can
                 # overshoot, and repeated every frame that shows as a tremor of the tip.
                 at_rest = self.last_iterations == 1 and not moved_first
+                self.last_converged = True
                 break
             if largest > MAX_NODE_STEP_MM:
                 step *= MAX_NODE_STEP_MM / largest
@@ -290,8 +314,22 @@ class RodSolver:
                 if trial_energy <= energy + 1e-4 * alpha * min(slope, 0.0):
                     break
                 alpha *= 0.5
+            if counts and alpha == 1.0 and fraction == 1.0:
+                # Settling a reaction that counts: a rod balanced on a lip or pressed end-on creeps off it along
+                # a direction the Gauss-Newton model (which has no negative curvature) takes for stiff, in steps
+                # far inside the trust region. Go on along the step while the energy keeps falling.
+                while alpha * largest < MAX_NODE_STEP_MM:
+                    longer = min(2.0 * alpha, MAX_NODE_STEP_MM / largest)
+                    further = x.copy()
+                    further[1:] += longer * step
+                    further = _retract(further, edge_mm)
+                    further_energy = model.value(further)
+                    if further_energy >= trial_energy:
+                        break
+                    alpha, trial, trial_energy = longer, further, further_energy
             x, energy = trial, trial_energy
-            if alpha == 1.0 and fraction == 1.0 and largest <= QUADRATIC_STOP * tolerance_mm:
+            if not counts and alpha == 1.0 and fraction == 1.0 and largest <= QUADRATIC_STOP * tolerance_mm:
+                self.last_converged = True
                 break  # a full Newton step this small: the next one (quadratic convergence) would be negligible
         if walls is not None:
             gap, nrm = walls.gaps(x)
@@ -311,6 +349,14 @@ class RodSolver:
             idx_2 = (3 * m + _OFF_COLS) * width + (6 + _OFF_ROWS - _OFF_COLS)
             self._patterns[n] = (idx_d.ravel(), idx_o.ravel(), idx_2.ravel())
         return self._patterns[n]
+
+
+def _reaction_at_least(force: np.ndarray, normal: np.ndarray, rows: np.ndarray | None, limit_N: float) -> bool:
+    """Whether the summed wall reaction on nodes ``rows`` is at least ``limit_N``."""
+    if rows is None or not len(rows) or not force[rows].any():
+        return False
+    total = (force[rows, None] * normal[rows]).sum(axis=0)
+    return bool(np.sqrt(total @ total) >= limit_N)
 
 
 def _banded_solve(band: np.ndarray, rhs: np.ndarray, n: int) -> np.ndarray:
