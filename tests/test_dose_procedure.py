@@ -97,3 +97,10 @@ def test_operator_dose_is_higher_in_lao_than_rao():
 
 def test_shipped_levels_load_for_dose_tests():
     assert load_level(level_files()[0]).id == "pedal-and-hold"
+
+
+def test_a_ceiling_shield_set_in_the_level_cuts_the_operator_dose():
+    text = LEVEL_TEXT.replace("thickness_ap_mm = 220", "thickness_ap_mm = 200.0")
+    shielded = parse_level(text.replace("[imaging]", "[staff]\nceiling_shield = true\n\n[imaging]").encode(), "x")
+    plain, covered = beam_on(STANDARD), beam_on(shielded)
+    assert covered.ledger.operator_dose_uSv == pytest.approx(plain.ledger.operator_dose_uSv * 54 / 1089, rel=0.05)

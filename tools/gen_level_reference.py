@@ -34,6 +34,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[reference]", schema.Reference),
     ("[budget]", schema.Budget),
     ("[imaging]", schema.Imaging),
+    ("[staff]", schema.Staff),
 ]
 
 

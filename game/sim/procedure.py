@@ -19,7 +19,7 @@ import numpy as np
 from game.sim.actions import Action
 from game.sim.contrast import ContrastTransport, Injection
 from game.sim.devices.catalogue import DeviceKind
-from game.sim.dose import DoseLedger
+from game.sim.dose import DoseLedger, OperatorShielding
 from game.sim.dose.ledger import CINE, FLUORO
 from game.sim.imaging.carm import CArm
 from game.sim.imaging.fluoroscopy import Fluoroscope
@@ -87,6 +87,7 @@ class Procedure:
             width_mm=d.patient.width_mm,
             thickness_ap_mm=d.patient.thickness_ap_mm,
             notify_air_kerma_mGy=tuple(d.budget.notify_air_kerma_mGy),
+            shielding=OperatorShielding(d.staff.ceiling_shield, d.staff.lead_apron, d.staff.operator_distance_mm),
         )
         self.objective = ObjectiveTracker(level)
         self.telemetry = Telemetry()

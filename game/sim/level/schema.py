@@ -170,6 +170,16 @@ class Imaging(Strict):
     contrast_mgI_per_mL: float = Field(300.0, ge=50.0, le=400.0, description="concentration of the contrast agent")
 
 
+class Staff(Strict):
+    """Radiation protection of the operator, for the staff-dose estimate."""
+
+    lead_apron: bool = Field(True, description="the operator wears a lead apron (body dose behind it)")
+    ceiling_shield: bool = Field(False, description="a ceiling-suspended lead shield is in place (eye dose)")
+    operator_distance_mm: float = Field(
+        C.OPERATOR_REFERENCE_DISTANCE_MM, ge=300.0, le=3000.0, description="operator's distance from the beam entry"
+    )
+
+
 class LevelFile(Strict):
     format: int = Field(description=f"level format version; this Lumen reads {LEVEL_FORMAT}")
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)] = Field(
@@ -188,6 +198,7 @@ class LevelFile(Strict):
     reference: Reference = Field(description="the [reference] table")
     budget: Budget = Field(default_factory=Budget, description="the [budget] table")
     imaging: Imaging = Field(default_factory=Imaging, description="the [imaging] table")
+    staff: Staff = Field(default_factory=Staff, description="the [staff] table")
 
     @model_validator(mode="after")
     def _unique_instrument_names(self) -> LevelFile:
