@@ -116,8 +116,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     body = build_body()
-    print(f"body: {len(body.shapes)} shapes, {body.primitive_count} primitives, built in "
-          f"{1e3 * (time.perf_counter() - start):.0f} ms")
+    print(
+        f"body: {len(body.shapes)} shapes, {body.primitive_count} primitives, built in "
+        f"{1e3 * (time.perf_counter() - start):.0f} ms"
+    )
     start = time.perf_counter()
     vessels = vessel_polylines(args.seed)
     print(f"vessels: {len(vessels)} branches in {1e3 * (time.perf_counter() - start):.0f} ms")
