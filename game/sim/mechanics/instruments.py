@@ -247,11 +247,11 @@ class Instruments:
         self._located_at = _fit(self._located_at, size, np.inf)  # new nodes are located at the next step
 
     def _locate_moved(self) -> tuple[Location, np.ndarray]:
-        """Where every node is in the lumen, and the nodes whose wall changed. Searched again are the nodes that moved more than
-        :data:`RELOCATE_DISTANCE_MM` since they were last located (in this Eulerian rod most nodes stay put as
-        material slides through them) and those pressing on the cap of a vessel's end (where children may continue:
-        the tube they belong to may change without much motion). A node pressed beside a side branch's opening keeps
-        its vessel's wall - a conservative part of the lumen - until it moves on.
+        """Where every node is in the lumen, and the nodes whose wall changed. Searched again are the nodes that moved
+        more than :data:`RELOCATE_DISTANCE_MM` since they were last located (in this Eulerian rod most nodes stay put as
+        material slides through them) and those pressing on the cap of a vessel's end (where children may continue: the
+        tube they belong to may change without much motion). A node pressed beside a side branch's opening keeps its
+        vessel's wall - a conservative part of the lumen - until it moves on.
 
         A node changes vessel only through the lumen: it is not moved into a vessel other than its proximal
         neighbour's when the edge between them would leave the lumen (see :meth:`_stay_out_of_walls`)."""
