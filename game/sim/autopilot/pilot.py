@@ -117,9 +117,6 @@ class Pilot:
         devices = procedure.instruments.devices
         self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
         self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
-        self.stent = next((n for n, d in devices.items() if d.kind == DeviceKind.STENT), None)
-        self.inserted = {n: 0.0 for n in devices}  # what the hands know
-        self.turned_deg = {n: 0.0 for n in devices}
         self.last_seen: dict[str, TipSeen] = {}
         self._script = self._run()
         self._wake_tick = 0
@@ -179,7 +176,6 @@ class Pilot:
         self.do("advance", float(np.sign(distance_mm) * speed))
         yield from self.wait(abs(distance_mm) / speed)
         self.do("advance", 0.0)
-        self.inserted[name] = self.p.instruments.inserted_mm(name)  # the hands feel where it stopped
 
     def turn(self, name: str, angle_deg: float) -> Script:
         angle_deg = (angle_deg + 180.0) % 360.0 - 180.0
@@ -189,7 +185,6 @@ class Pilot:
         self.do("rotate", float(np.sign(angle_deg) * ROTATE_DEG_PER_S))
         yield from self.wait(abs(angle_deg) / ROTATE_DEG_PER_S)
         self.do("rotate", 0.0)
-        self.turned_deg[name] += angle_deg
 
     def _select(self, name: str) -> None:
         if self.p.selected != name:
