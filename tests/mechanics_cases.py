@@ -36,6 +36,42 @@ def y_tree(angle_deg: float, trunk_radius_mm=5.0, limb_radius_mm=4.0) -> VesselT
     )
 
 
+def side_branch_tree(angle_deg: float, trunk_radius_mm: float, branch_radius_mm: float = 2.75) -> VesselTree:
+    """A trunk along +z (260 mm) with one small "side" branch (70 mm) leaving it at 150 mm toward +x,
+    ``angle_deg`` from the trunk's axis, like a renal artery off the aorta."""
+    origin = np.array([0.0, 0.0, 150.0])
+    a = np.radians(angle_deg)
+    end = origin + 70.0 * np.array([np.sin(a), 0.0, np.cos(a)])
+    return VesselTree(
+        [
+            straight("trunk", None, (0, 0, 0), (0, 0, 260), trunk_radius_mm, n=14),
+            straight("side", "trunk", origin, end, branch_radius_mm, n=8),
+        ]
+    )
+
+
+def side_by_side_tree(gap_mm: float, trunk_radius_mm: float = 5.0, branch_radius_mm: float = 3.0) -> VesselTree:
+    """A trunk along +z (260 mm) and a "beside" branch that leaves it at 200 mm, turns down and runs along it,
+    ``gap_mm`` from its wall where the control points are (the spline between them brings it closer, so that over
+    part of its course its tube merges with the trunk's, elsewhere a thin wall divides them) - as the SMA runs down
+    in front of the aorta."""
+    x = trunk_radius_mm + gap_mm + branch_radius_mm
+    points = (
+        (0.0, 0.0, 200.0),
+        (0.6 * x, 0.0, 206.0),
+        (x, 0.0, 196.0),
+        (x, 0.0, 170.0),
+        (x, 0.0, 100.0),
+        (x, 0.0, 40.0),
+    )
+    return VesselTree(
+        [
+            straight("trunk", None, (0, 0, 0), (0, 0, 260), trunk_radius_mm, n=14),
+            VesselSpec("beside", "trunk", points, (branch_radius_mm,) * len(points)),
+        ]
+    )
+
+
 def winding_tree() -> VesselTree:
     """A curved, non-planar vessel (S-bends in two planes) with a side branch: for long random sequences."""
     z = np.linspace(0.0, 300.0, 13)
@@ -85,6 +121,16 @@ def advance_to(instr: Instruments, name: str, inserted_mm: float, speed_mm_per_s
         instr.step(DT_S, {name: (float(np.clip(gap / DT_S, -speed_mm_per_s, speed_mm_per_s)), 0.0)})
         if instr.inserted_mm(name) == before:
             return
+
+
+def run_watching(instr: Instruments, seconds: float, controls: dict[str, tuple[float, float]], peak: dict) -> list:
+    """:func:`run`, recording in ``peak`` the largest tip force of every instrument."""
+    events = []
+    for _ in range(round(seconds / DT_S)):
+        events += instr.step(DT_S, controls)
+        for name in instr.names:
+            peak[name] = max(peak.get(name, 0.0), instr.tip_force_N(name))
+    return events
 
 
 def turn_tip_toward(instr: Instruments, name: str, direction: np.ndarray, rate_deg_per_s: float = 180.0) -> None:

@@ -8,7 +8,20 @@ from game.sim.anatomy.vessel_tree import VesselTree
 from game.sim.devices.catalogue import CATALOGUE
 from game.sim.mechanics import AccessSite
 from game.sim.mechanics.contact import PERFORATION_FORCE_RATIO, LumenIndex, classify
-from tests.mechanics_cases import DT_S, advance_to, instruments, run, straight, tube, winding_tree, y_tree
+from tests.mechanics_cases import (
+    DT_S,
+    advance_to,
+    instruments,
+    run,
+    run_watching,
+    side_branch_tree,
+    side_by_side_tree,
+    straight,
+    tube,
+    turn_tip_toward,
+    winding_tree,
+    y_tree,
+)
 
 
 @pytest.mark.parametrize("tree", [y_tree(30.0), y_tree(60.0), winding_tree()], ids=["y30", "y60", "winding"])
@@ -101,6 +114,67 @@ def test_ramming_a_catheter_into_a_blind_end_injures_the_wall_there():
     assert 3.3 < first.t_s < 5.0  # once the tip had reached the end (115 mm at 30 mm/s)
     assert first.force_N > CATALOGUE["berenstein_5f"].max_tip_force_N
     assert instr.complications == events
+
+
+@pytest.mark.parametrize(
+    ("angle_deg", "trunk_radius_mm", "above_mm", "engaged"),
+    [(85.0, 6.0, 25.0, True), (75.0, 5.0, 25.0, True), (85.0, 6.0, 20.0, False), (95.0, 6.0, 15.0, False)],
+)
+def test_a_wire_out_of_a_catheter_at_a_small_side_branch_and_back_injures_nothing(
+    angle_deg, trunk_radius_mm, above_mm, engaged
+):
+    """The renal manoeuvre at hand speeds. A Cobra turned toward a 2.75 mm side branch is drawn down past the
+    ostium and inched back up (6 mm/s), its tip ending in the branch or pointing into it; the wire is advanced out
+    of it into the branch and pulled back (15 mm/s). Nothing here pushes a tip into a wall, and nothing is injured
+    - where the rod's long last edge cut the corner of the ostium and the node that split it, the catheter's push
+    on a wire's first millimetres out of it, or a tip balanced on the lip read as newtons (0.7 to 12 N:
+    a dissection or perforation in each of these cases). Pushing the catheter on into the end of the branch
+    still injures it."""
+    cath_limit_N = CATALOGUE["cobra_c2_5f"].max_tip_force_N
+    tree = side_branch_tree(angle_deg, trunk_radius_mm)
+    instr = instruments(tree, AccessSite("trunk", 5.0, "antegrade"), wire="angled_hydrophilic_035", cath="cobra_c2_5f")
+    advance_to(instr, "wire", 100.0)
+    advance_to(instr, "cath", 110.0)
+    advance_to(instr, "wire", 100.0)  # the wire's tip 10 mm inside the catheter
+    advance_to(instr, "cath", 150.0 + above_mm, speed_mm_per_s=30.0)  # the catheter's tip above the ostium
+    advance_to(instr, "wire", instr.inserted_mm("cath") - 10.0, speed_mm_per_s=30.0)
+    turn_tip_toward(instr, "cath", np.array([1.0, 0.0, 0.0]))
+    peak: dict[str, float] = {}
+    run_watching(instr, 5.0, {"cath": (-6.0, 0.0)}, peak)  # drawn down past the ostium
+    advance_to(instr, "wire", instr.inserted_mm("cath") - 10.0, speed_mm_per_s=15.0)
+    run_watching(instr, 1.0, {"cath": (6.0, 0.0)}, peak)  # inched back up
+    assert (instr.tip_branch("cath") == "side") == engaged
+    run_watching(instr, 2.0, {"wire": (15.0, 0.0)}, peak)  # the wire 20 mm out, into the branch
+    assert instr.tip_branch("wire") == "side"
+    run_watching(instr, 40.0 / 15.0, {"wire": (-15.0, 0.0)}, peak)  # and back into the catheter
+    assert instr.inserted_mm("wire") < instr.inserted_mm("cath")
+    assert instr.complications == []
+    assert peak["wire"] < CATALOGUE["angled_hydrophilic_035"].max_tip_force_N
+    assert peak["cath"] < cath_limit_N
+    for _ in range(round(5.0 / DT_S)):  # rammed on into the end of the branch
+        events = instr.step(DT_S, {"cath": (30.0, 0.0)})
+        if events:
+            break
+    assert events and events[0].instrument == "cath" and events[0].branch == "side"
+    assert events[0].force_N > cath_limit_N
+
+
+@pytest.mark.parametrize(("gap_mm", "speed_mm_per_s"), [(0.0, 12.0), (0.2, 15.0)])
+def test_a_wire_slid_up_and_back_past_a_vessel_beside_its_own_injures_nothing(gap_mm, speed_mm_per_s):
+    """A wire pushed up a vessel along the wall that a branch runs beside, its tip turned toward it, then pulled
+    back, at hand speeds. A node a few tenths of a millimetre through that wall used to be found in the branch
+    beyond it, the rod's edge then held across the wall from both sides, and the tip levered against it (1-1.3 N:
+    a dissection or perforation); pulled back along that edge, the tip caught on the far side. Nodes now change
+    vessel only through the lumen."""
+    instr = instruments(side_by_side_tree(gap_mm), AccessSite("trunk", 5.0, "antegrade"), wire="angled_hydrophilic_035")
+    advance_to(instr, "wire", 60.0)
+    turn_tip_toward(instr, "wire", np.array([1.0, 0.0, 0.0]))
+    peak: dict[str, float] = {}
+    run_watching(instr, 120.0 / speed_mm_per_s, {"wire": (speed_mm_per_s, 0.0)}, peak)
+    run_watching(instr, 120.0 / speed_mm_per_s, {"wire": (-speed_mm_per_s, 0.0)}, peak)
+    assert instr.complications == []
+    assert peak["wire"] < 0.5 * CATALOGUE["angled_hydrophilic_035"].max_tip_force_N
+    assert instr.tip_branch("wire") == "trunk"
 
 
 def test_a_floppy_wire_tip_folds_at_a_blind_end_instead_of_perforating():

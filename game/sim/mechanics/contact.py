@@ -6,11 +6,19 @@ rod's nodes); a rod's nodes move less than a millimetre per step, so :class:`Lum
 node's centreline sample and tests only the segments around it, plus, near junctions, the segments of the other
 branches whose tubes overlap there (precomputed once per tree). Same semantics, ~10x faster.
 
+A node changes tube only through the lumen: where two vessels run side by side a node a few tenths of a millimetre
+through the wall between them is deeper in the other one, but it is kept in its proximal neighbour's vessel when
+the edge between them would cross that wall (:meth:`LumenIndex.chord_clearance_mm`); otherwise the rod would be
+held across the wall by the two vessels' walls, and a wire drawn back along it would catch on the far side.
+
 Tip force: the wall reactions of the rod's quasi-static equilibrium (the contact penalty's forces in the solved
-model, i.e. the constraint forces) summed over the distal :data:`TIP_WINDOW_MM`, attributed to the device whose tip
-leads the rod. They follow from the devices' stiffness: a floppy wire tip sliding along a wall presses with
-millinewtons, a shaped catheter tip held straight by a vessel with ~0.1-0.3 N, and a device pushed on against a
-blind end loads up until its shaft buckles in the lumen - past the device's ``max_tip_force_N`` that is a
+model, i.e. the constraint forces) summed over the distal :data:`TIP_WINDOW_MM`, each node's for the device it
+hangs on - the outermost one at the node behind it, whose joint holds the node's position across the lumen: a
+catheter's end is the catheter's contact with a wire through it and just out of it, the wire's own tip force begins
+beyond its first joint of wire alone. Read from a converged step only (the solve settles when a reading could count,
+see :mod:`~game.sim.mechanics.rod`). They follow from the devices' stiffness: a floppy wire tip sliding along a wall
+presses with millinewtons, a shaped catheter tip held straight by a vessel with ~0.1-0.3 N, and a device pushed on
+against a blind end loads up until its shaft buckles in the lumen - past the device's ``max_tip_force_N`` that is a
 dissection, past twice that a perforation, reported once per push with its time, branch and position.
 """
 
@@ -22,7 +30,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from game.sim.anatomy.vessel_tree import VesselTree
-from game.sim.mechanics.rod import Walls
+from game.sim.mechanics.rod import Walls, reaction_N
 
 #: Segments tested on each side of a node's remembered centreline sample (samples are ~1 mm apart).
 TRACK_WINDOW_SAMPLES = 2
@@ -187,9 +195,7 @@ def tip_window(s_mm: np.ndarray, tip_s_mm: float) -> np.ndarray:
 
 def tip_force_N(s_mm: np.ndarray, tip_s_mm: float, normal_force_N: np.ndarray, normal: np.ndarray) -> float:
     """Magnitude of the summed wall reaction on the nodes within :data:`TIP_WINDOW_MM` behind ``tip_s_mm``."""
-    window = tip_window(s_mm, tip_s_mm)
-    total = (normal_force_N[window, None] * normal[window]).sum(axis=0)
-    return float(np.linalg.norm(total))
+    return reaction_N(normal_force_N, normal, tip_window(s_mm, tip_s_mm))
 
 
 def classify(force_N: float, limit_N: float, reported: int) -> tuple[str | None, int]:

@@ -14,12 +14,13 @@ floppy rod on its own. Which branch a tip enters follows from this mechanics and
 Per step (``dt_s``, 1/60 s intended): apply the hub controls within :mod:`~game.sim.mechanics.insertion`'s rules,
 grow or shorten the rod, locate the nodes that moved in the lumen, build the material frame (when the shape has
 moved) and the rest turns, run up to :data:`NEWTON_ITERATIONS` banded Newton iterations
-(:class:`~game.sim.mechanics.rod.RodSolver`; up to :data:`SETTLE_ITERATIONS` more while a tip force that could
-count has not converged), then read the tip's wall force and report complications (see
-:mod:`~game.sim.mechanics.contact`). A step with no hub input after one that found the rod at rest changes
-nothing and is skipped. Wall friction acts along
-the rod, against the sliding of the outermost device, at mu times the wall force of the previous step (sideways
-friction is not modelled; the hub turns the tip 1:1).
+(:class:`~game.sim.mechanics.rod.RodSolver`), then read the devices' tip forces and report complications (see
+:mod:`~game.sim.mechanics.contact`). A tip force that could count (half a device's limit) is only read from a
+converged step: the solve settles it (up to :data:`SETTLE_ITERATIONS` more iterations), and if nodes at the tip
+moved within the step past the reach of the walls found at its start, they are found again and the step is finished
+against the real walls (up to :data:`WALL_PASSES` times). A step with no hub input after one that found the rod at
+rest changes nothing and is skipped. Wall friction acts along the rod, against the sliding of the outermost device,
+at mu times the wall force of the previous step (sideways friction is not modelled; the hub turns the tip 1:1).
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ import numpy as np
 from game.sim.anatomy.vessel_tree import VesselTree
 from game.sim.devices.catalogue import Device, DeviceKind
 from game.sim.mechanics.contact import (
+    PERFORATION_FORCE_RATIO,
     REARM_FORCE_RATIO,
     ComplicationEvent,
     Location,
     LumenIndex,
     classify,
-    tip_force_N,
     tip_window,
 )
 from game.sim.mechanics.insertion import MAX_ADVANCE_MM_PER_S, MAX_ROTATE_DEG_PER_S, AccessSite, insert
 from game.sim.mechanics.profiles import DeviceProfile
-from game.sim.mechanics.rod import Clamp, RodSolver, edge_frames, joint_frames, rest_turn
+from game.sim.mechanics.rod import Clamp, RodSolver, edge_frames, joint_frames, reaction_N, rest_turn
 from game.sim.mechanics.stent import DeployedStent, held_open_radius_mm, place_stent
 
 #: Arc length between rod nodes, mm: resolves a 6 mm angled wire tip with two to three joints (enough for it to
@@ -47,10 +48,10 @@ from game.sim.mechanics.stent import DeployedStent, held_open_radius_mm, place_s
 NODE_SPACING_MM = 2.5
 #: Most Newton iterations per step; warm-started from the previous step, 1-3 usually reach the tolerance.
 NEWTON_ITERATIONS = 5
-#: Further iterations for a step still unconverged after those with a tip force that could count (half the leading
-#: device's limit: see :func:`~game.sim.mechanics.contact.classify`), so that it is read from converged contact
-#: (see :mod:`~game.sim.mechanics.rod`): typically a node that has just arrived through the wall. A catheter tip
-#: swinging 0.5 mm off the wall of a side branch takes ~20.
+#: Further iterations for a step that reads a tip force that could count (half the device's limit: see
+#: :func:`~game.sim.mechanics.contact.classify`) before it has converged, so that the force is read from converged
+#: contact (see :mod:`~game.sim.mechanics.rod`): typically a node that has just arrived through the wall, or a tip
+#: balanced on the lip of an ostium. Either takes 5-30 to slide off; a real push converges in a few.
 SETTLE_ITERATIONS = 30
 #: A step's iterations stop once no node moves more than this, mm.
 NEWTON_TOLERANCE_MM = 0.01
@@ -157,8 +158,10 @@ class Instruments:
         node_tangent[1:-1] += t[:-1]
         friction = -(self._friction[outer] * self._force * np.sign(self._speed[outer]))[:, None] * node_tangent
         friction /= np.maximum(np.linalg.norm(node_tangent, axis=1, keepdims=True), 1e-12)
-        window = tip_window(self._node_s(), self.rod_length_mm)
-        counts_N = REARM_FORCE_RATIO * self._device_list[self._leader()].max_tip_force_N
+        windows = self._tip_windows(outer)
+        counts_from = self._counts_from_N()
+        watch = tuple((rows, counts_from[d]) for d, rows in enumerate(windows) if len(rows) and counts_from[d] < np.inf)
+        watched = np.concatenate([rows for rows, _ in watch]) if watch else np.zeros(0, dtype=int)
         start, contact_N = self._x, self._force
         for attempt in range(WALL_PASSES + 1):
             result = self._solver.solve(
@@ -170,8 +173,7 @@ class Instruments:
                 iterations=NEWTON_ITERATIONS,
                 tolerance_mm=NEWTON_TOLERANCE_MM,
                 settle_iterations=SETTLE_ITERATIONS,
-                watch_rows=window,
-                watch_force_N=counts_N,
+                watch=watch,
                 contact_N=contact_N,
                 walls=location.walls(radius),
                 force_N=friction,
@@ -179,17 +181,18 @@ class Instruments:
                 drag_N_per_mm=DRAG_N_S_PER_MM2 * NODE_SPACING_MM / dt_s,
             )
             self._x, self._force, self._normal = result.x_mm, result.normal_force_N, result.normal
-            if attempt == WALL_PASSES or _reaction_N(result, window) < counts_N:
+            counts = any(reaction_N(result.normal_force_N, result.normal, rows) >= at_least for rows, at_least in watch)
+            if attempt == WALL_PASSES or not counts:
                 break
             # A tip force that counts, read against walls found where the nodes stood at the start of the step:
             # nodes that have since moved past their local wall's reach (a tip snapping out of an ostium) may be
             # pressed on a wall that is not there. Find them again and finish the step against the real walls.
             location, changed = self._locate_moved()
-            if not np.isin(window, changed).any():
+            if not np.isin(watched, changed).any():
                 break
             contact_N = result.normal_force_N
         self._at_rest[0] = idle and result.at_rest
-        events = self._check_tips(location)
+        events = self._check_tips(location, windows)
         self.complications.extend(events)
         return events
 
@@ -336,22 +339,42 @@ class Instruments:
         return self._x[j] + f * (self._x[j + 1] - self._x[j])
 
     # --- tip force and complications --------------------------------------------------------------------------
-    def _leader(self) -> int:
-        """The device whose tip is the rod's tip (furthest in; the wider one on a tie)."""
-        key = np.round(self._inserted, 6) + 1e-3 * self._radius_mm
-        return int(np.argmax(key))
+    def _tip_windows(self, outer: np.ndarray) -> list[np.ndarray]:
+        """Per device, the nodes whose wall reaction is its tip force: the rod's distal
+        :data:`~game.sim.mechanics.contact.TIP_WINDOW_MM` (where its tip presses on the wall), each node counted
+        for the device it hangs on.
 
-    def _check_tips(self, location) -> list[ComplicationEvent]:
-        self._tip_force[:] = 0.0
-        d = self._leader()
-        force = tip_force_N(self._node_s(), self.rod_length_mm, self._force, self._normal)
-        self._tip_force[d] = force
-        limit = self._device_list[d].max_tip_force_N
-        kind, self._reported[d] = classify(force, limit, int(self._reported[d]))
-        if kind is None:
-            return []
-        branch = self.tree.branches[int(location.branch[-1])].name
-        return [ComplicationEvent(self.time_s, kind, self.names[d], branch, float(location.s_mm[-1]), force)]
+        A node's position across the lumen is held by the joint behind it, so what a node presses on the wall is
+        pressed by the device outermost at that joint: a catheter's end pushed into a wall is the catheter's
+        contact whether or not a wire runs through it and out of it, and the first node of a wire just out of a
+        catheter - which has no joint of its own yet, only the catheter's last one - passes on the catheter's push,
+        not the wire's. The wire's own tip force starts with the first node beyond a joint of wire alone.
+        """
+        rows = tip_window(self._node_s(), self.rod_length_mm)
+        owner = outer[np.maximum(rows - 1, 0)]  # the device outermost at the node behind each
+        return [rows[owner == d] for d in range(len(self.names))]
+
+    def _counts_from_N(self) -> np.ndarray:
+        """Per device, the tip force from which on a reading matters (see
+        :func:`~game.sim.mechanics.contact.classify`): half its limit; once the push has been reported as a
+        dissection, what would make it a perforation; after a perforation, nothing more (infinity)."""
+        limit = np.array([device.max_tip_force_N for device in self._device_list])
+        factor = np.choose(np.minimum(self._reported, 2), [REARM_FORCE_RATIO, PERFORATION_FORCE_RATIO, np.inf])
+        return factor * limit
+
+    def _check_tips(self, location, windows: list[np.ndarray]) -> list[ComplicationEvent]:
+        events = []
+        for d, rows in enumerate(windows):
+            force = reaction_N(self._force, self._normal, rows)
+            self._tip_force[d] = force
+            limit = self._device_list[d].max_tip_force_N
+            kind, self._reported[d] = classify(force, limit, int(self._reported[d]))
+            if kind is not None:
+                at = int(rows[-1])  # the node at (or next behind) its tip
+                branch = self.tree.branches[int(location.branch[at])].name
+                where = float(location.s_mm[at])
+                events.append(ComplicationEvent(self.time_s, kind, self.names[d], branch, where, force))
+        return events
 
     # --- stents -----------------------------------------------------------------------------------------------
     def deploy_stent(self, name: str) -> DeployedStent | None:
@@ -417,7 +440,8 @@ class Instruments:
         return self.tree.branch_of(self.tip_mm(name))
 
     def tip_force_N(self, name: str) -> float:
-        """The wall's reaction on ``name``'s tip at the last step, N (zero unless its tip leads the rod)."""
+        """The wall's reaction on ``name``'s tip at the last step, N: on the nodes at the rod's tip that hang on it
+        (zero unless its tip is the rod's tip, or just behind a wire that has only begun to leave it)."""
         return float(self._tip_force[self._index(name)])
 
     def markers_mm(self, name: str) -> np.ndarray:
@@ -451,12 +475,6 @@ class Instruments:
             "frame_normal": self._frames[1].copy(),
             "frame_binormal": self._frames[2].copy(),
         }
-
-
-def _reaction_N(result, rows: np.ndarray) -> float:
-    """Magnitude of the summed wall reaction of a solve on nodes ``rows``."""
-    total = (result.normal_force_N[rows, None] * result.normal[rows]).sum(axis=0)
-    return float(np.sqrt(total @ total))
 
 
 def _fit(values: np.ndarray, size: int, fill: float | None = None) -> np.ndarray:

@@ -39,16 +39,20 @@ Each Newton iteration (a few per step, warm-started from the last step):
    length, rebuilt from the clamp - exact inextensibility at every iterate) and backtracks until the energy
    decreases, so the iteration cannot diverge.
 
-The wall forces a solve returns are the contact reactions of its last iterate, which are the rod's wall forces only
-once the iteration has converged. Before that they can be mostly the penalty of a penetration the step has not yet
-worked off: a node the tip's growth or a wider device's arrival put through the wall, pushed back onto it, loads
-the wall with whatever the rod's stiffness resists over a ~0.5 mm kink - newtons for a catheter - until the rod
-has turned, within a few more trust-region steps, to where the wall no longer needs to push. A caller that reads
-the reaction on some nodes (the tip force) therefore names them (``watch_rows``) with the force that matters
-(``watch_force_N``): a solve that ends its iteration budget unconverged with at least that reaction there goes on,
-up to ``settle_iterations`` more, until it converges - a floppy tip pointed into the wall then has time to deflect
-and slide, and only what the converged rod still presses is reported. Any other unconverged step (about 1 % of
-them) finishes over the next steps as before, at no extra cost.
+The wall forces a solve returns are the contact reactions of its last iterate, and are the rod's wall forces only
+once the iteration has converged. A step's few iterations usually get there; when they do not, what is left
+finishes over the next steps, which is invisible in the shape but not in the forces: a node that the tip's growth
+put through the wall, pushed back onto it, loads the wall with whatever the rod's stiffness resists over a
+fraction of a millimetre - newtons for a catheter - until the rod has turned to where the wall no longer needs to
+push; and a floppy tip balanced on the lip of an ostium, or pressed end-on into a wall, creeps off sideways in
+steps the Gauss-Newton model (which has no negative curvature) keeps small, so that the early stop for a short
+step - meant for quadratic convergence - ends the solve while the rod is still far from equilibrium. So the caller
+names the groups of nodes whose reaction it reads (``watch``: the devices' tip windows), each with the force from
+which on a reading counts (what could start or escalate a complication). While one does, the solve does not stop
+early: it goes on, up to ``settle_iterations`` beyond the budget, until the step is really converged, and lets
+each step run on along its direction while the energy keeps falling (up to the trust region) - a tip pointed into
+the wall deflects and slides, and only what the rod still presses at equilibrium is reported. Steps that read
+nothing that counts - all of ordinary navigation - iterate exactly as before.
 
 Twist: torque transmission along a short, torsionally stiff shaft is taken as 1:1 (no whip), and an isotropic
 rod with no torque at its tip carries uniform (here: zero) twist, so the material frame is the Bishop
@@ -119,29 +123,41 @@ class Walls:
     #: and +inf along the vessel (an open cylinder, so that a node sliding on needs no new segment at once).
     limits: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Per-segment constants, and the last full evaluation (reused by wall_curvature at the same shape).
+        length2 = np.einsum("ij,ij->i", self.segment_mm, self.segment_mm)
+        object.__setattr__(self, "_length2", np.maximum(length2, 1e-12))
+        object.__setattr__(self, "_length", np.maximum(np.sqrt(length2), 1e-12))
+        object.__setattr__(self, "_low", np.ascontiguousarray(self.limits[:, 0]))
+        object.__setattr__(self, "_high", np.ascontiguousarray(self.limits[:, 1]))
+        object.__setattr__(self, "_last", (None, None, None, None))
+
     def _radial(self, rows, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         seg = self.segment_mm[rows]
         rel = x_mm - self.start_mm[rows]
-        t = np.einsum("ij,ij->i", rel, seg) / np.maximum(np.einsum("ij,ij->i", seg, seg), 1e-12)
-        limits = self.limits[rows]
-        clipped = np.clip(t, limits[:, 0], limits[:, 1])
+        t = np.einsum("ij,ij->i", rel, seg) / self._length2[rows]
+        clipped = np.minimum(np.maximum(t, self._low[rows]), self._high[rows])
         radial = rel - clipped[:, None] * seg
         return radial, np.sqrt(np.einsum("ij,ij->i", radial, radial)), clipped == t
 
     def gaps(self, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Signed gap to the wall (mm, > 0 inside) and outward unit normal for each node."""
-        radial, dist, _ = self._radial(slice(None), x_mm)
+        radial, dist, beside = self._radial(slice(None), x_mm)
+        object.__setattr__(self, "_last", (x_mm, radial, dist, beside))
         return self.clearance_mm - dist, radial / np.maximum(dist, 1e-12)[:, None]
 
     def wall_curvature(self, rows: np.ndarray, x_mm: np.ndarray) -> np.ndarray:
         """Curvature of the distance to the centreline, ``(I - a a^T - n n^T) / distance`` (``a`` the segment's
         direction beside it, none off its ends), at nodes ``rows``: (k, 6), the lower entries (00, 11, 22, 10, 21,
         20) of each symmetric 3x3 matrix."""
-        radial, dist, beside = self._radial(rows, x_mm[rows])
+        last_x, radial, dist, beside = self._last
+        if last_x is x_mm:  # the shape gaps() was last asked about (the same array object)
+            radial, dist, beside = radial[rows], dist[rows], beside[rows]
+        else:
+            radial, dist, beside = self._radial(rows, x_mm[rows])
         dist = np.maximum(dist, 1e-9)
         n = radial / dist[:, None]
-        seg = self.segment_mm[rows]
-        a = seg / np.maximum(np.sqrt(np.einsum("ij,ij->i", seg, seg)), 1e-12)[:, None] * beside[:, None]
+        a = self.segment_mm[rows] / self._length[rows, None] * beside[:, None]
         tangential = _EYE6 - a[:, _DIAG_ROWS] * a[:, _DIAG_COLS] - n[:, _DIAG_ROWS] * n[:, _DIAG_COLS]
         return tangential / dist[:, None]
 
@@ -246,8 +262,7 @@ class RodSolver:
         iterations: int,
         tolerance_mm: float = 0.0,
         settle_iterations: int = 0,
-        watch_rows: np.ndarray | None = None,
-        watch_force_N: float = np.inf,
+        watch: tuple[tuple[np.ndarray, float], ...] = (),
         contact_N: np.ndarray | None = None,
         walls: Walls | None = None,
         force_N: np.ndarray | None = None,
@@ -261,9 +276,9 @@ class RodSolver:
         ``anchor_mm`` and ``drag_N_per_mm`` add the step's drag ``mu |x - anchor|^2 / 2`` per node; ``force_N``
         (N+1, 3) are external loads; ``contact_N`` (N+1,), the wall forces of the previous step, seeds the contact
         set. At most ``iterations`` Newton iterations (see the module docstring); stops early once no node would
-        move more than ``tolerance_mm`` or the energy gain falls below :data:`ENERGY_TOLERANCE_N_MM`. A solve still
-        unconverged after them whose summed wall reaction on nodes ``watch_rows`` is ``watch_force_N`` or more runs
-        up to ``settle_iterations`` more, so that such a reaction is read from a converged contact state (module
+        move more than ``tolerance_mm`` or the energy gain falls below :data:`ENERGY_TOLERANCE_N_MM`. ``watch``
+        holds groups of nodes whose summed wall reaction the caller reads, each with the force from which on it
+        counts: while one does, the solve runs on to convergence, up to ``settle_iterations`` more (module
         docstring).
         """
         x = np.array(x_mm, dtype=float)
@@ -286,13 +301,13 @@ class RodSolver:
         at_rest = False
         self.last_iterations = 0
         self.last_converged = False
-        counts = False  # the last iterate's reaction on watch_rows is watch_force_N or more
+        counts = False  # the last iterate's reaction on a watched group counts
         for k in range(iterations + settle_iterations):
             if k >= iterations and not counts:
                 break  # out of budget, and what is read from this solve does not depend on the rest
             self.last_iterations += 1
             grad, step, contact, force, normal, tension, fraction = model.newton_step(x, contact, tension, force)
-            counts = _reaction_at_least(force, normal, watch_rows, watch_force_N)
+            counts = any(reaction_N(force, normal, rows) >= at_least_N for rows, at_least_N in watch)
             largest = np.sqrt(np.einsum("ij,ij->i", step, step).max())
             slope = float(np.einsum("ij,ij->", grad[1:], step))
             if fraction == 1.0 and (largest <= tolerance_mm or -slope < ENERGY_TOLERANCE_N_MM):
@@ -351,12 +366,12 @@ class RodSolver:
         return self._patterns[n]
 
 
-def _reaction_at_least(force: np.ndarray, normal: np.ndarray, rows: np.ndarray | None, limit_N: float) -> bool:
-    """Whether the summed wall reaction on nodes ``rows`` is at least ``limit_N``."""
-    if rows is None or not len(rows) or not force[rows].any():
-        return False
-    total = (force[rows, None] * normal[rows]).sum(axis=0)
-    return bool(np.sqrt(total @ total) >= limit_N)
+def reaction_N(force_N: np.ndarray, normal: np.ndarray, rows: np.ndarray) -> float:
+    """Magnitude of the summed wall reaction (``force_N`` along the outward ``normal`` of each node) on ``rows``."""
+    if not len(rows) or not force_N[rows].any():
+        return 0.0
+    total = (force_N[rows, None] * normal[rows]).sum(axis=0)
+    return float(np.sqrt(total @ total))
 
 
 def _banded_solve(band: np.ndarray, rhs: np.ndarray, n: int) -> np.ndarray:
@@ -387,6 +402,7 @@ class _Energy:
         n = len(edge_mm)
         self.n, self.edge, self.beta, self.clamp, self.walls = n, edge_mm, beta, clamp, walls
         self.beta_size = np.sqrt(np.einsum("ij,ij->i", beta, beta))
+        self.curved = np.flatnonzero(self.beta_size > 0.0)  # the joints with a rest turn
         self.ks, self.kc = solver.stretch_N_per_mm, solver.contact_N_per_mm
         self.drag = drag_N_per_mm
         self.anchor = x.copy() if anchor_mm is None else anchor_mm
@@ -437,9 +453,14 @@ class _Energy:
         before[1:] = eh[:-1]
         bisector = eh + before
         bisector /= np.maximum(np.sqrt(np.einsum("ij,ij->i", bisector, bisector)), 1e-12)[:, None]
-        turn = self.beta - np.einsum("ij,ij->i", self.beta, bisector)[:, None] * bisector
-        turn *= (self.beta_size / np.maximum(np.sqrt(np.einsum("ij,ij->i", turn, turn)), 1e-12))[:, None]
-        return eh - before - turn, bisector
+        q = eh - before
+        curved = self.curved
+        if len(curved):
+            beta, across = self.beta[curved], bisector[curved]
+            turn = beta - np.einsum("ij,ij->i", beta, across)[:, None] * across
+            turn *= (self.beta_size[curved] / np.maximum(np.sqrt(np.einsum("ij,ij->i", turn, turn)), 1e-12))[:, None]
+            q[curved] -= turn
+        return q, bisector
 
     def value(self, x: np.ndarray) -> float:
         """The energy of a retracted shape (whose edges have their rest lengths, so no stretch energy)."""
