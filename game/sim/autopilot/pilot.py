@@ -27,6 +27,7 @@ from game.sim import actions
 from game.sim.autopilot.plan import Junction, Plan, make_plan
 from game.sim.devices.catalogue import DeviceKind
 from game.sim.level.schema import ObjectiveKind
+from game.sim.mechanics.stent import arc_length_on
 from game.sim.procedure import DT_S, Procedure
 
 Script = Generator[float, None, None]
@@ -77,6 +78,12 @@ ENGAGE_ABOVE_MM = 15.0
 ENGAGE_BELOW_MM = 10.0
 ENGAGE_STEP_MM = 3.0
 WIRE_PARKED_MM = 25.0
+#: Stenting: bring the stent this far short of the lesion quickly, then centre its markers on the lesion to within
+#: this (mm) in at most this many corrections; the balloon is inflated this long (s).
+STENT_APPROACH_SHORT_MM = 6.0
+STENT_TOLERANCE_MM = 0.8
+STENT_CORRECTIONS = 8
+STENT_INFLATE_S = 1.0
 #: Keep tips this far from the end of the target branch, mm.
 END_MARGIN_MM = 12.0
 #: Side-branch detours tolerated in one run, and how far beyond the side branch's origin to pull back (mm).
@@ -97,6 +104,7 @@ class TipSeen:
     branch: int | None
     s_mm: float
     route_mm: float | None  # distance along the planned route, None when off the route
+    markers_mm: np.ndarray  # (k, 3) the device's radiopaque markers (a stent's two ends)
 
 
 class Pilot:
@@ -117,6 +125,7 @@ class Pilot:
         devices = procedure.instruments.devices
         self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
         self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
+        self.stent = next((n for n, d in devices.items() if d.kind == DeviceKind.STENT), None)
         self.last_seen: dict[str, TipSeen] = {}
         self._script = self._run()
         self._wake_tick = 0
@@ -224,7 +233,8 @@ class Pilot:
             branch = int(q.branch[0]) if q.clearance_mm[0] > -WALL_TOLERANCE_MM else None
             s = float(q.s_mm[0])
             route = self.plan.route_position(branch, s) if branch is not None else None
-            seen[name] = TipSeen(tip, p.instruments.tip_direction(name), branch, s, route)
+            markers = p.instruments.markers_mm(name)
+            seen[name] = TipSeen(tip, p.instruments.tip_direction(name), branch, s, route, markers)
         return seen
 
     def see(self, name: str) -> Script:
@@ -297,7 +307,8 @@ class Pilot:
             yield from self.see(lead)
             return
         if objective.kind == ObjectiveKind.STENT:
-            raise StuckError("stent placement is not in this autopilot yet")
+            yield from self.place_stent(lead)
+            return
         # The catheter to the target over the wire.
         yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
         catheter = self.catheter
@@ -329,6 +340,48 @@ class Pilot:
         yield from self.wait(CINE_AFTER_S)
         self.do("cine", False)
         yield from self.wait(0.2)
+
+    def place_stent(self, lead: str) -> Script:
+        """Stent across the lesion: the wire well beyond it, the catheter out over the wire (exchange), the stent
+        up over the wire, its two markers centred on the lesion in small corrections, then deployed."""
+        stent, plan = self.stent, self.plan
+        if stent is None:
+            raise StuckError("no stent for the stent objective")
+        if lead != self.wire:
+            raise StuckError("a stent needs a wire to ride on")
+        yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
+        last_leg = len(plan.legs) - 1
+        if self.catheter is not None and self.p.instruments.inserted_mm(self.catheter) > 0:
+            # Exchange: the catheter comes out while the wire's hub is held, so the wire stays across the lesion.
+            yield from self.move(self.catheter, -self.p.instruments.inserted_mm(self.catheter))
+            yield from self.see(lead)
+            if not self._past(self.last_seen[lead], last_leg):
+                yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
+        distal_mm = self.p.instruments.devices[stent].stent_distal_offset_mm
+        half_mm = self.p.instruments.devices[stent].stent_length_mm / 2.0
+        # Up over the wire to just short of the lesion, then stepwise with a look after each correction.
+        short_mm = STENT_APPROACH_SHORT_MM
+        yield from self.move(stent, 30.0)  # in through the sheath
+        yield from self.approach(stent, plan.target_route_mm + distal_mm + half_mm - short_mm)
+        for _ in range(STENT_CORRECTIONS):
+            yield from self.see(stent)
+            error = plan.legs[-1].sign * (plan.legs[-1].exit_s_mm - self.stent_centre_s_mm())
+            if abs(error) <= STENT_TOLERANCE_MM:
+                break
+            yield from self.move(stent, error, self.style.slow_mm_per_s / 2)
+        else:
+            raise StuckError("the stent could not be centred on the lesion")
+        self.do("deploy", True)
+        yield from self.wait(STENT_INFLATE_S)
+        self.do("deploy", False)
+        yield from self.wait(0.2)
+
+    def stent_centre_s_mm(self) -> float:
+        """Where the midpoint between the stent's two markers on the last image lies along the lesion's branch
+        (arc length, mm), read against the known anatomy as a person reads markers against a roadmap."""
+        branch = self.tree.branches[self.plan.legs[-1].branch]
+        markers = self.last_seen[self.stent].markers_mm
+        return float(np.mean([arc_length_on(branch.points_mm, branch.s_mm, m) for m in markers]))
 
     def approach(self, name: str, route_target_mm: float) -> Script:
         """Advance ``name`` until its tip is at ``route_target_mm`` along the route, looking every so often."""

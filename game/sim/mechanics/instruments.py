@@ -389,7 +389,8 @@ class Instruments:
         if min(ends_s) <= 0.0:
             return None
         ends = np.array([self._point_at(s) for s in ends_s])
-        stent = place_stent(self.tree, name, ends, device.stent_diameter_mm, self.time_s)
+        middle = self._point_at(float(np.mean(ends_s)))
+        stent = place_stent(self.tree, name, ends, middle, device.stent_diameter_mm, self.time_s)
         if stent is None:
             return None
         self._deployed[d] = True

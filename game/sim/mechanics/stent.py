@@ -27,16 +27,16 @@ class DeployedStent:
 
 
 def place_stent(
-    tree: VesselTree, instrument: str, ends_mm: np.ndarray, diameter_mm: float, t_s: float
+    tree: VesselTree, instrument: str, ends_mm: np.ndarray, middle_mm: np.ndarray, diameter_mm: float, t_s: float
 ) -> DeployedStent | None:
-    """The stent whose ends (2, 3) lie at ``ends_mm`` on the delivery system, expanded in the branch holding its
+    """The stent whose ends (2, 3) lie at ``ends_mm`` on the delivery system and whose middle (on the delivery
+    system, not the chord: a stent across a bend is curved) is ``middle_mm``, expanded in the branch holding its
     middle (an ostial stent that juts into the parent is recorded on its own branch); None outside the lumen."""
-    middle = ends_mm.mean(axis=0)
-    name = tree.branch_of(middle)
+    name = tree.branch_of(middle_mm)
     if name is None:
         return None
     branch = tree[name]
-    s = sorted(_arc_length_on(branch.points_mm, branch.s_mm, p) for p in ends_mm)
+    s = sorted(arc_length_on(branch.points_mm, branch.s_mm, p) for p in ends_mm)
     inside = (branch.s_mm > s[0]) & (branch.s_mm < s[1])
     points = np.vstack([branch.point_at(s[0]), branch.points_mm[inside], branch.point_at(s[1])])
     return DeployedStent(instrument, name, s[0], s[1], points, diameter_mm, t_s)
@@ -51,7 +51,7 @@ def held_open_radius_mm(
     return np.where(covered, np.maximum(radius_mm, stent.diameter_mm / 2.0), radius_mm)
 
 
-def _arc_length_on(points_mm: np.ndarray, s_mm: np.ndarray, p: np.ndarray) -> float:
+def arc_length_on(points_mm: np.ndarray, s_mm: np.ndarray, p: np.ndarray) -> float:
     """Arc length of the point of a polyline closest to ``p``."""
     a, ab = points_mm[:-1], np.diff(points_mm, axis=0)
     t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0.0, 1.0)
