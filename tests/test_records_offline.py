@@ -113,7 +113,10 @@ def test_one_session_rides_out_a_postgresql_server_that_goes_away_and_comes_back
             relay.stop()  # gone mid-session, with connections in the pool
             assert store.add_run(result(score=3), None, "Anna", None).outcome is SubmitOutcome.QUEUED
             assert str(store.status()) == "server unreachable: 1 result waiting"
-            relay.start()  # back: a status refresh (as the HUD does now and then) sends it
+            relay.start()  # back: a read that gets through makes the status say so at once
+            assert [r.score for r in store.history("Anna")] == [2, 1]
+            assert str(store.status()) == "server ok: 1 result waiting"
+            # and a status refresh (as the HUD does now and then) sends what waits
             assert str(store.status(refresh=True)) == "server ok"
             assert sorted(r.score for r in store.history("Anna")) == [1, 2, 3]
         finally:

@@ -333,6 +333,8 @@ class RecordStore:
         self._ensure_ready()
         with self._errors("reading the records"), Session(self._read_engine) as session:
             yield session
+        if self.is_server and not self._reachable:  # it answered: the status must not keep saying it is down
+            self._reachable, self._last_error = True, ""
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
