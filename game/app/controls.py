@@ -94,21 +94,50 @@ DESCRIPTIONS = {
     "help": "show the controls",
 }
 
-# Gamepad: triggers push/pull, left stick rotates, buttons for the pedals (SDL game controller layout).
-GAMEPAD_BUTTONS = {0: "fluoro", 1: "cine", 2: "inject", 3: "next_instrument", 7: "pause", 4: "rao", 5: "lao"}
+# Gamepad (SDL game-controller layout): triggers push/pull, left stick turns, buttons for the pedals and the
+# injector, the d-pad swings the C-arm. Buttons are remappable like keys ("buttons" in keys.json).
+DEFAULT_BUTTONS: dict[str, list[int]] = {
+    "fluoro": [0],  # A
+    "cine": [1],  # B
+    "inject": [2],  # X
+    "next_instrument": [3],  # Y
+    "rao": [4],  # left shoulder
+    "lao": [5],  # right shoulder
+    "roadmap": [6],  # back
+    "pause": [7],  # start
+}
 GAMEPAD_AXIS_ROTATE = 0
 GAMEPAD_AXIS_PULL = 4  # left trigger
 GAMEPAD_AXIS_PUSH = 5  # right trigger
+#: The d-pad (hat 0): left/right swing the C-arm RAO/LAO, up/down cranial/caudal.
+HAT_COMMANDS = {(-1, 0): "rao", (1, 0): "lao", (0, 1): "cranial", (0, -1): "caudal"}
+
+MOUSE_HELP = ("wheel: push / pull", "drag with the left button: turn")
+GAMEPAD_HELP = (
+    "right / left trigger: push / pull",
+    "left stick: turn",
+    "A: fluoro pedal",
+    "B: cine",
+    "X: inject",
+    "Y: next instrument",
+    "shoulders: RAO / LAO",
+    "d-pad: C-arm",
+    "Start: pause",
+)
 
 
 @dataclass
 class Bindings:
-    """Command -> key names (pygame.key.name spelling)."""
+    """Command -> key names (pygame.key.name spelling) and gamepad button numbers."""
 
     keys: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_KEYS.items()})
+    buttons: dict[str, list[int]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BUTTONS.items()})
 
     def command_for(self, key_name: str) -> list[str]:
         return [command for command, names in self.keys.items() if key_name in names]
+
+    def command_for_button(self, button: int) -> list[str]:
+        return [command for command, numbers in self.buttons.items() if button in numbers]
 
     def rebind(self, command: str, key_name: str) -> None:
         """Bind ``key_name`` to ``command`` alone, taking it away from any other command."""
@@ -119,11 +148,21 @@ class Bindings:
                 names.remove(key_name)
         self.keys[command] = [key_name]
 
+    def rebind_button(self, command: str, button: int) -> None:
+        """Bind gamepad ``button`` to ``command`` alone."""
+        if command not in DEFAULT_KEYS:
+            raise KeyError(command)
+        for numbers in self.buttons.values():
+            if button in numbers:
+                numbers.remove(button)
+        self.buttons[command] = [button]
+
     def save(self, path: Path) -> None:
         """Write atomically, so a crash or a full disk never leaves a half-written file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "keys": self.keys}, indent=1), encoding="utf-8")
+        data = {"version": 1, "keys": self.keys, "buttons": self.buttons}
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(tmp, path)
 
     @classmethod
@@ -137,11 +176,18 @@ class Bindings:
             keys = data["keys"]
             if not isinstance(keys, dict):
                 raise ValueError("'keys' is not an object")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            buttons = data.get("buttons", {})
+            if not isinstance(buttons, dict):
+                raise ValueError("'buttons' is not an object")
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             return bindings, f"{path}: unreadable key bindings ({exc}); using the defaults"
         for command, names in keys.items():
             if command in DEFAULT_KEYS and isinstance(names, list) and all(isinstance(n, str) for n in names):
                 bindings.keys[command] = list(names)
+        for command, numbers in buttons.items():
+            ints = isinstance(numbers, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
+            if command in DEFAULT_KEYS and ints:
+                bindings.buttons[command] = list(numbers)
         return bindings, None
 
 
@@ -171,17 +217,31 @@ class InputMapper:
         elif event.type == pygame.MOUSEMOTION and self._dragging:
             self._drag_deg += event.rel[0] * MOUSE_DRAG_DEG_PER_PX
         elif event.type in (pygame.JOYBUTTONDOWN, pygame.JOYBUTTONUP):
-            command = GAMEPAD_BUTTONS.get(event.button)
-            if command:
+            for command in self.bindings.command_for_button(event.button):
                 self._command(command, event.type == pygame.JOYBUTTONDOWN)
         elif event.type == pygame.JOYAXISMOTION:
             self._axes[event.axis] = event.value
+        elif event.type == pygame.JOYHATMOTION:
+            command = HAT_COMMANDS.get(tuple(event.value))
+            if command:
+                self._command(command, True)
 
     def _command(self, command: str, down: bool) -> None:
         if command in HELD:
             (self.held.add if down else self.held.discard)(command)
         elif down:
             self.pressed.append(command)
+
+    def resend(self, *names: str) -> None:
+        """Emit these actions again at the next poll (the procedure reset them, e.g. on a change of instrument)."""
+        for name in names:
+            self._last.pop(name, None)
+
+    def release_all(self) -> None:
+        """Let go of everything (the window lost focus, a menu opened): no pedal stays down by accident."""
+        self.held.clear()
+        self._axes.clear()
+        self._dragging = False
 
     def take_pressed(self) -> list[str]:
         pressed, self.pressed = self.pressed, []

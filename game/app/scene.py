@@ -53,6 +53,13 @@ class SceneStack:
     def __len__(self) -> int:
         return len(self._scenes)
 
+    def below(self, scene: Scene) -> Scene | None:
+        """The scene under ``scene`` (the one it was pushed over), or None."""
+        for lower, upper in zip(self._scenes, self._scenes[1:], strict=False):
+            if upper is scene:
+                return lower
+        return None
+
     def push(self, scene: Scene) -> None:
         if self.top is not None:
             self.top.on_pause()

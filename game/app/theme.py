@@ -12,13 +12,22 @@ SIM_RATE_HZ = 60
 
 BACKGROUND = (14, 17, 22)
 PANEL = (26, 31, 40)
+PANEL_HOT = (34, 46, 62)
 PANEL_EDGE = (52, 62, 78)
+MONITOR_BEZEL = (8, 9, 11)
 TEXT = (222, 228, 236)
 TEXT_DIM = (140, 150, 165)
 ACCENT = (92, 186, 255)
 WARNING = (255, 196, 64)
 DANGER = (255, 92, 80)
+GOOD = (110, 210, 130)
+GOLD = (255, 200, 70)
 VESSEL = (200, 70, 70)
+#: Monitor overlay text: the pale green-white of medical displays.
+OVERLAY = (214, 236, 220)
+XRAY_RED = (255, 60, 40)
+HOLD_AMBER = (255, 190, 60)
+CINE_BLUE = (120, 170, 255)
 
 
 @cache

@@ -1,4 +1,5 @@
-"""Debrief: the outcome, every metric against the level's reference, stars, the score and the feedback."""
+"""Debrief: the outcome, every metric against the level's reference, stars, the score breakdown, a chart of dose
+and beam-on over time, the feedback sentences, and buttons to retry, watch the replay or go on."""
 
 from __future__ import annotations
 
@@ -7,66 +8,207 @@ from pathlib import Path
 import pygame
 
 from game.app import theme
+from game.app.chart import DoseChart
+from game.app.jobs import Job
 from game.app.scene import Scene
-from game.app.widgets import draw_text, panel, wrap
+from game.app.timeline import DoseTimeline
+from game.app.widgets import Menu, draw_stars, draw_text, fit_size, panel, wrap
 from game.sim.level import Level
+from game.sim.scoring import SUCCESS_POINTS, WEIGHTS
+
+PART_NAMES = {
+    "success": "objective met",
+    "fluoro_time": "fluoroscopy time",
+    "air_kerma": "Ka,r",
+    "kap": "KAP",
+    "safety": "no complication",
+    "time": "procedure time",
+    "contrast": "contrast",
+}
+
+
+def _verdict(value: float, reference: float) -> tuple[str, tuple]:
+    if reference <= 0:
+        return ("", theme.TEXT_DIM)
+    ratio = value / reference
+    if ratio <= 1.0:
+        return (f"{ratio * 100:.0f}%", theme.GOOD)
+    if ratio <= 1.5:
+        return (f"{ratio * 100:.0f}%", theme.WARNING)
+    return (f"{ratio * 100:.0f}%", theme.DANGER)
 
 
 class DebriefScene(Scene):
-    def __init__(self, app, level: Level, result: dict, replay_path: Path | None = None):
+    def __init__(
+        self,
+        app,
+        level: Level,
+        result: dict,
+        replay_path: Path | None = None,
+        timeline: DoseTimeline | None = None,
+        saving: Job | None = None,
+    ):
         super().__init__(app)
         self.level, self.result, self.replay_path = level, result, replay_path
+        self.timeline, self.saving = timeline, saving
+        self.chart = DoseChart(timeline) if timeline is not None else None
+        self.next_level = _next_level(level.id)
+        items = ["Retry", "Watch the replay" if replay_path else "(no replay recorded)"]
+        items += ["Next level" if self.next_level else "Level select", "Main menu"]
+        self.menu = Menu(items)
+
+    def on_exit(self) -> None:
+        if self.saving is not None:
+            self.saving.wait(10.0)  # let the run reach the database before the game moves on or quits
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type != pygame.KEYDOWN:
-            return
-        if event.key == pygame.K_r:
-            from game.app.scenes.procedure import ProcedureScene
+        if event.type == pygame.KEYDOWN:
+            shortcuts = {pygame.K_r: 0, pygame.K_v: 1, pygame.K_n: 2, pygame.K_ESCAPE: 3}
+            if event.key in shortcuts:
+                self.choose(shortcuts[event.key])
+                return
+        chosen = self.menu.handle(event)
+        if chosen is not None:
+            self.choose(chosen)
 
-            self.app.scenes.replace(ProcedureScene(self.app, self.level))
-        elif event.key in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER):
+    def choose(self, index: int) -> None:
+        from game.app.scenes.loading import procedure_loading, start_level
+
+        if index == 0:
+            self.app.scenes.replace(procedure_loading(self.app, self.level))
+        elif index == 1 and self.replay_path is not None:
+            from game.app.scenes.replay_viewer import ReplayLoadScene
+
+            self.app.scenes.push(ReplayLoadScene(self.app, self.replay_path))
+        elif index == 2 and self.next_level is not None:
+            start_level(self.app, self.next_level, replace=True)
+        elif index in (2, 3):
             self.app.scenes.pop()
+            if index == 3:
+                from game.app.scenes.menu import MenuScene
+
+                while len(self.app.scenes) and not isinstance(self.app.scenes.top, MenuScene):
+                    self.app.scenes.pop()
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         surface.fill(theme.BACKGROUND)
         r, ref = self.result, self.level.definition.reference
         width, height = surface.get_size()
-        box = pygame.Rect(40, 30, width - 80, height - 60)
-        panel(surface, box)
-        x, y = box.x + 24, box.y + 18
-        colour = theme.ACCENT if r["success"] else theme.DANGER
+        s = height / 800.0
+        margin = int(24 * s)
+        left = pygame.Rect(margin, margin, int(width * 0.52) - margin, height - 2 * margin)
+        right = pygame.Rect(left.right + margin, margin, width - left.right - 2 * margin, height - 2 * margin)
+        panel(surface, left)
+        panel(surface, right)
+        x, y = left.x + int(20 * s), left.y + int(16 * s)
+        inner = left.width - int(40 * s)
+        colour = theme.GOOD if r["success"] else theme.DANGER
         title = "Success" if r["success"] else r["outcome"].replace("_", " ").capitalize()
-        y = draw_text(surface, f"{title}  {'*' * r['stars'] or '-'}", (x, y), size=44, colour=colour, bold=True).bottom
-        y = draw_text(surface, r["message"], (x, y + 4), size=24, colour=theme.TEXT_DIM).bottom + 14
+        head = draw_text(surface, title, (x, y), size=int(46 * s), colour=colour, bold=True)
+        draw_stars(surface, (head.right + int(20 * s), head.centery), r["stars"], radius=int(15 * s))
+        draw_text(surface, self.level.definition.title, (x, head.bottom + 4), size=fit_size(
+            self.level.definition.title, int(22 * s), inner), colour=theme.TEXT_DIM)  # fmt: skip
+        y = head.bottom + int(30 * s)
+        for line in wrap(r["message"], theme.font(int(22 * s)), inner)[:2]:
+            y = draw_text(surface, line, (x, y), size=int(22 * s), colour=theme.TEXT).bottom + 2
+        y += int(10 * s)
+        size = int(22 * s)
+        cols = (x, x + int(inner * 0.46), x + int(inner * 0.70), x + inner)
+        for i, name in enumerate(("", "this run", "reference", "vs ref")):
+            anchor = "topleft" if i == 0 else "topright"
+            px = cols[i] if i == 0 else cols[i] + (int(inner * 0.22) if i == 1 else int(inner * 0.25) if i == 2 else 0)
+            draw_text(surface, name, (min(px, x + inner), y), size=size - 3, colour=theme.TEXT_DIM, anchor=anchor)
+        y += int(size * 1.1)
         rows = [
-            ("Fluoroscopy time", f"{r['fluoro_time_s']:.1f} s", f"{ref.fluoro_time_s:g} s"),
-            ("Reference air kerma Ka,r", f"{r['air_kerma_mGy']:.2f} mGy", f"{ref.air_kerma_mGy:g} mGy"),
-            ("Kerma-area product", f"{r['kap_Gycm2']:.3f} Gy*cm2", f"{ref.kap_Gycm2:g} Gy*cm2"),
-            ("Contrast", f"{r['contrast_mL']:.1f} mL", f"{ref.contrast_mL:g} mL"),
-            ("Cine frames", f"{r['cine_frames']}", ""),
-            ("Peak skin dose", f"{r['peak_skin_dose_mGy']:.2f} mGy", ""),
-            ("Operator dose (eye)", f"{r['operator_dose_uSv']:.2f} uSv", ""),
-            ("Procedure time", f"{r['sim_time_s']:.0f} s", ""),
+            ("Fluoroscopy time", r["fluoro_time_s"], ref.fluoro_time_s, "s", 1),
+            ("Reference air kerma Ka,r", r["air_kerma_mGy"], ref.air_kerma_mGy, "mGy", 2),
+            ("Kerma-area product KAP", r["kap_Gycm2"], ref.kap_Gycm2, "Gy·cm²", 3),
+            ("Contrast", r["contrast_mL"], ref.contrast_mL, "mL", 1),
+            ("Procedure time", r["sim_time_s"], None, "s", 0),
+            ("Cine frames", r["cine_frames"], None, "", 0),
+            ("Peak skin dose", r["peak_skin_dose_mGy"], None, "mGy", 2),
+            ("Operator dose (eye)", r["operator_dose_uSv"], None, "µSv", 2),
+            ("Complications", len(r["complications"]), 0, "", 0),
         ]
-        draw_text(surface, "this run", (x + 420, y), size=22, colour=theme.TEXT_DIM)
-        y = draw_text(surface, "reference", (x + 620, y), size=22, colour=theme.TEXT_DIM).bottom + 4
-        for label, value, reference in rows:
-            draw_text(surface, label, (x, y), size=26)
-            draw_text(surface, value, (x + 420, y), size=26)
-            y = draw_text(surface, reference, (x + 620, y), size=26, colour=theme.TEXT_DIM).bottom + 4
-        breakdown = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in r["score_breakdown"].items())
-        y = draw_text(surface, f"Score {r['score']} / 1000", (x, y + 12), size=30, bold=True).bottom
-        for line in wrap(breakdown, theme.font(22), box.width - 48):
-            y = draw_text(surface, line, (x, y + 2), size=22, colour=theme.TEXT_DIM).bottom
-        y += 12
-        for sentence in r["feedback"]:
-            for i, line in enumerate(wrap(sentence, theme.font(24), box.width - 70)):
-                y = draw_text(surface, ("- " if i == 0 else "  ") + line, (x, y + 2), size=24).bottom
-        draw_text(
-            surface,
-            "R: retry   Enter/Esc: back to the levels",
-            (box.centerx, box.bottom - 12),
-            size=22,
-            colour=theme.TEXT_DIM,
-            anchor="midbottom",
-        )
+        for label, value, reference, unit, digits in rows:
+            draw_text(surface, label, (cols[0], y), size=size)
+            draw_text(surface, f"{value:.{digits}f} {unit}", (cols[1] + int(inner * 0.22), y), size=size,
+                      anchor="topright")  # fmt: skip
+            if reference is not None and label != "Complications":
+                draw_text(surface, f"{reference:g} {unit}", (cols[2] + int(inner * 0.25), y), size=size,
+                          colour=theme.TEXT_DIM, anchor="topright")  # fmt: skip
+                verdict, vcolour = _verdict(value, reference)
+                draw_text(surface, verdict, (cols[3], y), size=size, colour=vcolour, anchor="topright")
+            elif label == "Complications":
+                text, vcolour = ("none", theme.GOOD) if value == 0 else ("!", theme.DANGER)
+                draw_text(surface, text, (cols[3], y), size=size, colour=vcolour, anchor="topright")
+            y += int(size * 1.18)
+        y += int(8 * s)
+        # The score and where it came from.
+        draw_text(surface, f"Score {r['score']} / 1000", (x, y), size=int(30 * s), bold=True)
+        y += int(34 * s)
+        parts = r.get("score_breakdown", {})
+        maxima = {"success": SUCCESS_POINTS, **WEIGHTS}
+        bar_w = inner - int(inner * 0.46)
+        for name, points in parts.items():
+            top = maxima.get(name, max(points, 1.0))
+            label = f"{PART_NAMES.get(name, name)}"
+            draw_text(surface, label, (x, y), size=size - 3, colour=theme.TEXT_DIM)
+            bar = pygame.Rect(cols[1] - int(inner * 0.02), y + 3, bar_w - int(inner * 0.12), max(6, int(10 * s)))
+            pygame.draw.rect(surface, theme.BACKGROUND, bar, border_radius=3)
+            filled = bar.copy()
+            filled.width = int(bar.width * max(0.0, min(1.0, points / top)))
+            pygame.draw.rect(surface, theme.ACCENT, filled, border_radius=3)
+            draw_text(surface, f"{points:g} / {top:g}", (x + inner, y), size=size - 3, colour=theme.TEXT_DIM,
+                      anchor="topright")  # fmt: skip
+            y += int((size - 3) * 1.12)
+        # Right: the chart, the feedback, the buttons.
+        rx, ry = right.x + int(16 * s), right.y + int(14 * s)
+        rinner = right.width - int(32 * s)
+        chart_rect = pygame.Rect(rx, ry, rinner, int(right.height * 0.36))
+        if self.chart is not None:
+            self.chart.draw(surface, chart_rect)
+            tl = self.timeline
+            summary = f"Beam on {tl.beam_on_s:.1f} s, of which {tl.idle_s:.1f} s while nothing moved"
+            ry = chart_rect.bottom + int(6 * s)
+            ry = draw_text(surface, summary, (rx, ry), size=fit_size(summary, size - 2, rinner),
+                           colour=theme.TEXT_DIM).bottom  # fmt: skip
+        ry += int(12 * s)
+        draw_text(surface, "What to work on", (rx, ry), size=size, bold=True)
+        ry += int(size * 1.3)
+        menu_top = right.bottom - int(4 * 48 * s) - int(36 * s)
+        feedback = r["feedback"] or ["A clean run: nothing to add."]
+        fsize = size - 1
+        for sentence in feedback:
+            for i, line in enumerate(wrap(sentence, theme.font(fsize), rinner - int(18 * s))):
+                if ry + fsize > menu_top - 6:
+                    break
+                draw_text(surface, ("• " if i == 0 else "  ") + line, (rx, ry), size=fsize)
+                ry += int(fsize * 1.15)
+            ry += int(4 * s)
+        self.menu.draw(surface, right.centerx, menu_top, int(rinner * 0.8), size=int(26 * s), row_px=int(48 * s))
+        status = self._status()
+        if status:
+            size = fit_size(status, int(18 * s), rinner)
+            draw_text(surface, status, (right.centerx, right.bottom - int(10 * s)), size=size, colour=theme.TEXT_DIM,
+                      anchor="midbottom")  # fmt: skip
+
+    def _status(self) -> str:
+        if self.saving is None:
+            return ""
+        if not self.saving.done:
+            return "saving the run..."
+        if self.saving.error is not None:
+            return f"run not saved: {self.saving.error}"
+        return str(self.saving.result)
+
+
+def _next_level(level_id: str):
+    """The path of the shipped level after ``level_id`` in campaign order, or None."""
+    from game.sim.level.library import shipped_levels
+
+    infos, _ = shipped_levels()
+    ids = [i.id for i in infos]
+    if level_id in ids and ids.index(level_id) + 1 < len(ids):
+        return infos[ids.index(level_id) + 1].path
+    return None

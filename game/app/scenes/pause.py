@@ -1,52 +1,80 @@
-"""Pause menu: resume, end the procedure, or leave to the level list."""
+"""The pause menu, over the frozen procedure room: resume, the controls, settings, restart, end, quit."""
 
 from __future__ import annotations
 
 import pygame
 
-from game.app import theme
+from game.app.hud import draw_help
 from game.app.scene import Scene
-from game.app.widgets import draw_text, panel
+from game.app.widgets import Menu, draw_text, panel, shade
 
-ITEMS = ("Resume", "End procedure (debrief)", "Quit to menu")
+ITEMS = ("Resume", "Controls", "Settings", "Restart the level", "End procedure (debrief)", "Quit to the menu")
+RESUME, CONTROLS, SETTINGS, RESTART, END, QUIT = range(len(ITEMS))
 
 
 class PauseScene(Scene):
     def __init__(self, app, procedure_scene):
         super().__init__(app)
         self.procedure_scene = procedure_scene
-        self.selected = 0
+        self.menu = Menu(list(ITEMS))
+        self.help = False
+
+    @property
+    def selected(self) -> int:
+        return self.menu.selected
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type != pygame.KEYDOWN:
+        if self.help:
+            if event.type in (pygame.KEYDOWN, pygame.MOUSEBUTTONDOWN, pygame.JOYBUTTONDOWN):
+                self.help = False
             return
-        if event.key == pygame.K_ESCAPE:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             self.app.scenes.pop()
-        elif event.key in (pygame.K_DOWN, pygame.K_s):
-            self.selected = (self.selected + 1) % len(ITEMS)
-        elif event.key in (pygame.K_UP, pygame.K_w):
-            self.selected = (self.selected - 1) % len(ITEMS)
-        elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
-            self.choose(self.selected)
+            return
+        if event.type == pygame.JOYBUTTONDOWN and event.button == 7:
+            self.app.scenes.pop()
+            return
+        chosen = self.menu.handle(event)
+        if chosen is not None:
+            self.choose(chosen)
 
     def choose(self, index: int) -> None:
-        self.app.scenes.pop()
-        if index == 1:
-            self.procedure_scene.act("end")
-        elif index == 2:
-            self.procedure_scene.act("end")
+        scene = self.procedure_scene
+        if index == RESUME:
+            self.app.scenes.pop()
+        elif index == CONTROLS:
+            self.help = True
+        elif index == SETTINGS:
+            from game.app.scenes.settings import SettingsScene
+
+            self.app.scenes.push(SettingsScene(self.app))
+        elif index == RESTART:
+            from game.app.scenes.loading import procedure_loading
+
+            self.app.scenes.pop()
+            scene.abandon()
+            self.app.scenes.replace(procedure_loading(self.app, scene.level, scene.seed))
+        elif index == END:
+            self.app.scenes.pop()
+            scene.act("end")  # the next step finishes the run and opens the debrief
+        elif index == QUIT:
+            self.app.scenes.pop()
+            scene.abandon()
             self.app.scenes.pop()
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
-        self.procedure_scene.draw(surface, alpha)
-        shade = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
-        shade.fill((0, 0, 0, 150))
-        surface.blit(shade, (0, 0))
+        self.procedure_scene.draw(surface, 0.0)
+        shade(surface)
+        if self.help:
+            draw_help(surface, self.procedure_scene.mapper.bindings)
+            return
         width, height = surface.get_size()
-        box = pygame.Rect(0, 0, 460, 70 + 50 * len(ITEMS))
+        s = height / 800.0
+        row = int(54 * s)
+        box = pygame.Rect(0, 0, int(480 * s), int(100 * s) + row * len(ITEMS))
         box.center = (width // 2, height // 2)
         panel(surface, box)
-        draw_text(surface, "Paused", (box.centerx, box.y + 16), size=36, bold=True, anchor="midtop")
-        for i, item in enumerate(ITEMS):
-            colour = theme.ACCENT if i == self.selected else theme.TEXT
-            draw_text(surface, item, (box.centerx, box.y + 80 + 50 * i), size=28, colour=colour, anchor="midtop")
+        draw_text(surface, "Paused", (box.centerx, box.y + int(18 * s)), size=int(40 * s), bold=True,
+                  anchor="midtop")  # fmt: skip
+        self.menu.draw(surface, box.centerx, box.y + int(80 * s), box.width - int(60 * s), size=int(26 * s),
+                       row_px=row)  # fmt: skip

@@ -14,9 +14,11 @@ import pygame
 
 from game.app import theme
 from game.app.controls import CARM_STEP_DEG, COLLIMATION_STEP, TABLE_STEP_MM, Bindings, InputMapper
+from game.app.hud import draw_help, draw_status
+from game.app.monitor import LiveMonitor, ReferenceMonitor
 from game.app.scene import Scene
-from game.app.widgets import draw_text, panel, wrap
-from game.paths import user_config_dir, user_data_dir
+from game.app.settings import keys_path
+from game.paths import user_data_dir
 from game.sim import actions as A
 from game.sim.constants import FLAT_PANEL_FOV_CM, PULSE_RATES_PER_S
 from game.sim.level import Level
@@ -24,50 +26,87 @@ from game.sim.procedure import DT_S, Procedure
 from game.sim.replay import ReplayWriter
 from game.sim.runs import replay_header
 
-MONITOR_MARGIN_PX = 16
-OVERLAY_TEXT_PX = 22
-XRAY_RED = (255, 60, 40)
-HOLD_AMBER = (255, 190, 60)
+
+def room_layout(size: tuple[int, int]) -> tuple[pygame.Rect, pygame.Rect, pygame.Rect]:
+    """The live monitor (left, large), the reference monitor (top right) and the status panel (bottom right)."""
+    width, height = size
+    margin = max(8, height // 60)
+    live_w = min(int(width * 0.6), height - 2 * margin + height // 16)
+    live = pygame.Rect(margin, margin, live_w, height - 2 * margin)
+    right = pygame.Rect(live.right + margin, margin, width - live.right - 2 * margin, height - 2 * margin)
+    ref_h = min(right.height // 2, right.width)
+    reference = pygame.Rect(right.x, right.y, right.width, ref_h)
+    status = pygame.Rect(right.x, reference.bottom + margin, right.width, right.bottom - reference.bottom - margin)
+    return live, reference, status
 
 
 class ProcedureScene(Scene):
-    def __init__(self, app, level: Level, seed: int = 0):
+    def __init__(self, app, level: Level, seed: int = 0, procedure: Procedure | None = None, record: bool = True):
         super().__init__(app)
         self.level = level
         self.seed = seed
+        self.procedure = procedure
+        self.record = record
 
     def on_enter(self) -> None:
-        self.procedure = Procedure(self.level, self.seed)
-        bindings, warning = Bindings.load(user_config_dir() / "keys.json")
+        if self.procedure is None:
+            self.procedure = Procedure(self.level, self.seed)
+        bindings, warning = Bindings.load(keys_path())
         self.mapper = InputMapper(bindings)
         self.warnings = [warning] if warning else []
         self.help = False
-        self._live: pygame.Surface | None = None
-        self._reference: pygame.Surface | None = None
-        self._image_t: float | None = None
+        self.live_monitor = LiveMonitor()
+        self.reference_monitor = ReferenceMonitor()
         self._notified = 0
-        self.replay_path = user_data_dir() / "replays" / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.level.id}.jsonl"
-        try:
-            self.writer: ReplayWriter | None = ReplayWriter(self.replay_path, replay_header(self.level, self.seed))
-        except OSError as exc:
-            self.writer = None
-            self.warnings.append(f"not recording a replay: cannot write {self.replay_path} ({exc.strerror or exc})")
+        self.actions: list[A.Action] = []
+        self.replay_path = None
+        self.writer: ReplayWriter | None = None
+        if self.record:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            self.replay_path = user_data_dir() / "replays" / f"{stamp}-{self.level.id}.jsonl"
+            header = replay_header(self.level, self.seed, player=self.app.trainee or "anonymous",
+                                   started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))  # fmt: skip
+            try:
+                self.writer = ReplayWriter(self.replay_path, header)
+            except OSError as exc:
+                self.warnings.append(f"not recording a replay: cannot write {self.replay_path} ({exc.strerror or exc})")
+                self.replay_path = None
 
     def on_exit(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self._silence()
+
+    def on_pause(self) -> None:
+        self.mapper.release_all()
+        self._silence()
+
+    def _silence(self) -> None:
         sounds = getattr(self.app, "sounds", None)
         if sounds is not None:
             sounds.loop("buzz", False)
             sounds.loop("injector", False)
 
+    def reload_bindings(self) -> None:
+        bindings, warning = Bindings.load(keys_path())
+        self.mapper.bindings = bindings
+        if warning:
+            self.warnings.append(warning)
+
     # --- input ---------------------------------------------------------------------------------------------------
     def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type in (pygame.WINDOWFOCUSLOST, pygame.WINDOWMINIMIZED):
+            self.mapper.release_all()  # a pedal whose key-up went to another window must not keep the beam on
+            return
+        if self.help and event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self.help = False
+            return
         self.mapper.handle(event)
 
     def act(self, name: str, value=None) -> None:
         action = A.make(self.procedure.t_s, name, value)
         self.procedure.apply(action)
+        self.actions.append(action)
         if self.writer is not None:
             try:
                 self.writer.append(action)
@@ -81,6 +120,7 @@ class ProcedureScene(Scene):
         if command == "next_instrument":
             names = list(p.instruments.names)
             self.act("select", names[(names.index(p.selected) + 1) % len(names)])
+            self.mapper.resend("advance", "rotate")  # the procedure stopped the hands: keys still held act again
         elif command == "pulse_rate":
             rates = list(PULSE_RATES_PER_S)
             self.act("pulse_rate", rates[(rates.index(p.pulse_rate_per_s) + 1) % len(rates)])
@@ -114,20 +154,49 @@ class ProcedureScene(Scene):
     # --- time ----------------------------------------------------------------------------------------------------
     def update(self, dt_s: float) -> None:
         p = self.procedure
-        for command in self.mapper.take_pressed():
-            self._one_shot(command)
         for name, value in self.mapper.changes(DT_S):
             if name == "deploy" and not value:
                 continue
             self.act(name, value)
+        pressed = self.mapper.take_pressed()
+        for i, command in enumerate(pressed):
+            self._one_shot(command)
+            if self.app.scenes.top is not self:
+                self.mapper.pressed[:0] = pressed[i + 1 :]  # the pause menu opened: the rest waits, and so does time
+                return
         p.step()
         self._sound()
         if p.finished:
-            from game.app.scenes.debrief import DebriefScene
+            self.finish()
 
-            if self.writer is not None and not p.ended:
-                self.act("end")
-            self.app.scenes.replace(DebriefScene(self.app, self.level, p.result(), self.replay_path))
+    def finish(self) -> None:
+        """The run is over: close the replay, keep the result, show the debrief."""
+        from game.app.records import save_run
+        from game.app.scenes.debrief import DebriefScene
+        from game.app.timeline import DoseTimeline
+
+        p = self.procedure
+        if not p.ended:
+            self.act("end")  # every recording ends with an end action, so a replay stops where the run did
+        if self.writer is not None:
+            self.writer.close()
+        result = p.result()
+        saving = save_run(result, self.replay_path, self.app.trainee, self.app.class_code) if self.record else None
+        timeline = DoseTimeline.from_run(p, self.actions)
+        self.app.scenes.replace(DebriefScene(self.app, self.level, result, self.replay_path, timeline, saving))
+
+    def abandon(self) -> None:
+        """Leave without a debrief (quit, restart): the run is still ended, recorded and stored."""
+        from game.app.records import save_run
+
+        if not self.procedure.ended:
+            self.act("end")
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.record:
+            self.app.jobs.append(save_run(self.procedure.result(), self.replay_path, self.app.trainee,
+                                          self.app.class_code))  # fmt: skip
 
     def _sound(self) -> None:
         sounds = getattr(self.app, "sounds", None)
@@ -144,142 +213,10 @@ class ProcedureScene(Scene):
     # --- drawing -------------------------------------------------------------------------------------------------
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         surface.fill(theme.BACKGROUND)
-        width, height = surface.get_size()
-        side = min(height - 2 * MONITOR_MARGIN_PX, int(width * 0.62))
-        live_rect = pygame.Rect(MONITOR_MARGIN_PX, MONITOR_MARGIN_PX, side, side)
-        right = pygame.Rect(
-            live_rect.right + MONITOR_MARGIN_PX,
-            MONITOR_MARGIN_PX,
-            width - live_rect.right - 2 * MONITOR_MARGIN_PX,
-            height - 2 * MONITOR_MARGIN_PX,
-        )
-        ref_side = min(right.width, right.height // 2)
-        ref_rect = pygame.Rect(right.x, right.y, ref_side, ref_side)
-        status_rect = pygame.Rect(
-            right.x,
-            ref_rect.bottom + MONITOR_MARGIN_PX,
-            right.width,
-            right.bottom - ref_rect.bottom - MONITOR_MARGIN_PX,
-        )
-        self._refresh_images()
-        for image, rect in ((self._live, live_rect), (self._reference, ref_rect)):
-            pygame.draw.rect(surface, (0, 0, 0), rect)
-            if image is not None:
-                surface.blit(pygame.transform.smoothscale(image, rect.size), rect)
-            pygame.draw.rect(surface, theme.PANEL_EDGE, rect, width=2)
-        self._draw_overlay(surface, live_rect)
-        draw_text(surface, "REF", (ref_rect.x + 8, ref_rect.y + 6), size=OVERLAY_TEXT_PX, colour=theme.TEXT_DIM)
-        self._draw_status(surface, status_rect)
-        if self.help:
-            self._draw_help(surface)
-
-    def _refresh_images(self) -> None:
-        scope = self.procedure.fluoroscope
-        stamp = self.procedure.last_image_t_s
-        if stamp != self._image_t or self._live is None:
-            self._image_t = stamp
-            self._live = _grey_surface(scope.live_image)
-            self._reference = _grey_surface(scope.reference_image)
-
-    def _draw_overlay(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        p, ledger = self.procedure, self.procedure.ledger
-        carm = p.carm
-        primary = f"{'LAO' if carm.lao_deg >= 0 else 'RAO'} {abs(carm.lao_deg):.0f}"
-        secondary = f"{'CRA' if carm.cra_deg >= 0 else 'CAU'} {abs(carm.cra_deg):.0f}"
-        lines_left = [primary, secondary, f"FOV {carm.fov_cm:.0f} cm", f"{p.pulse_rate_per_s:g} p/s"]
-        minutes, seconds = divmod(ledger.fluoro_time_s, 60)
-        lines_right = [
-            f"Fluoro {int(minutes)}:{seconds:04.1f}",
-            f"Ka,r {ledger.air_kerma_mGy:.1f} mGy",
-            f"KAP {ledger.kap_Gycm2:.2f} Gy*cm2",
-            f"Cine {ledger.cine_frames} fr",
-        ]
-        for i, line in enumerate(lines_left):
-            _overlay_text(surface, line, (rect.x + 10, rect.y + 8 + i * 22), size=OVERLAY_TEXT_PX, outline=True)
-        for i, line in enumerate(lines_right):
-            _overlay_text(
-                surface,
-                line,
-                (rect.right - 10, rect.y + 8 + i * 22),
-                size=OVERLAY_TEXT_PX,
-                colour=theme.TEXT,
-                anchor="topright",
-            )
-        if p.fluoro or p.cine:
-            label = "CINE" if p.cine else "X-RAY ON"
-            box = _overlay_text(
-                surface,
-                label,
-                (rect.centerx, rect.bottom - 12),
-                size=30,
-                colour=XRAY_RED,
-                bold=True,
-                anchor="midbottom",
-            )
-            pygame.draw.rect(surface, XRAY_RED, box.inflate(14, 6), width=2)
-        elif p.last_image_t_s is not None:
-            _overlay_text(
-                surface, "LIH", (rect.centerx, rect.bottom - 12), size=26, colour=HOLD_AMBER, anchor="midbottom"
-            )
-        if p.fluoroscope.chain.roadmap is not None:
-            _overlay_text(
-                surface, "ROADMAP", (rect.x + 10, rect.bottom - 12), size=22, colour=theme.ACCENT, anchor="bottomleft"
-            )
-
-    def _draw_status(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        panel(surface, rect)
+        live, reference, status = room_layout(surface.get_size())
         p = self.procedure
-        x, y = rect.x + 14, rect.y + 10
-        budget = self.level.definition.budget
-        rows = []
-        for name in p.instruments.names:
-            marker = ">" if name == p.selected else " "
-            rows.append((f"{marker} {name}: {p.instruments.inserted_mm(name):.0f} mm in", theme.TEXT))
-        rows.append((f"Contrast {p.contrast_mL:.1f} of {budget.contrast_mL:.0f} mL", theme.TEXT_DIM))
-        rows.append((f"Time {p.t_s / 60:.0f}:{p.t_s % 60:02.0f} of {budget.time_limit_s / 60:.0f} min", theme.TEXT_DIM))
-        for text, colour in rows:
-            y = draw_text(surface, text, (x, y), size=24, colour=colour).bottom + 3
-        y += 6
-        for line in wrap(p.objective.status.message, theme.font(22), rect.width - 28):
-            y = draw_text(surface, line, (x, y), size=22, colour=theme.ACCENT).bottom + 2
-        notes = [n.message for n in p.ledger.notifications[-2:]] + [m for _, m in p.messages[-2:]] + self.warnings
-        for note in notes:
-            y = draw_text(surface, note, (x, y + 4), size=20, colour=theme.WARNING).bottom
-        draw_text(
-            surface,
-            "F1: controls",
-            (rect.right - 10, rect.bottom - 8),
-            size=20,
-            colour=theme.TEXT_DIM,
-            anchor="bottomright",
-        )
-
-    def _draw_help(self, surface: pygame.Surface) -> None:
-        from game.app.controls import DESCRIPTIONS
-
-        width, height = surface.get_size()
-        box = pygame.Rect(width // 8, height // 10, width * 3 // 4, height * 4 // 5)
-        panel(surface, box)
-        keys = self.mapper.bindings.keys
-        y = box.y + 16
-        columns = 2
-        items = list(DESCRIPTIONS.items())
-        per_column = (len(items) + columns - 1) // columns
-        for i, (command, text) in enumerate(items):
-            col, row = divmod(i, per_column)
-            px = box.x + 20 + col * box.width // columns
-            py = y + row * 24
-            draw_text(surface, " / ".join(keys.get(command, [])), (px, py), size=22, colour=theme.ACCENT)
-            draw_text(surface, text, (px + 130, py), size=22)
-
-
-def _overlay_text(*args, **kwargs) -> pygame.Rect:
-    """Text on the live image: outlined, as monitor overlays are, to stay readable on any grey."""
-    kwargs.pop("outline", None)
-    return draw_text(*args, outline=True, **kwargs)
-
-
-def _grey_surface(image: np.ndarray) -> pygame.Surface:
-    """An 8-bit grey image (rows, cols) as a pygame surface (pygame indexes x first)."""
-    rgb = np.repeat(np.ascontiguousarray(image.T)[:, :, None], 3, axis=2)
-    return pygame.surfarray.make_surface(rgb)
+        self.live_monitor.draw(surface, live, p, alpha)
+        self.reference_monitor.draw(surface, reference, p)
+        draw_status(surface, status, p, self.warnings)
+        if self.help:
+            draw_help(surface, self.mapper.bindings)
