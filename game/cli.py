@@ -96,7 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(command="class", run=_cmd_class_create)
     board = class_sub.add_parser("board", help="the class leaderboard")
     board.add_argument("code", help="the class code")
-    board.add_argument("--json", action="store_true", help="print one JSON object")
+    board_output = board.add_mutually_exclusive_group()
+    board_output.add_argument("--json", action="store_true", help="print one JSON object")
+    board_output.add_argument(
+        "--window", action="store_true", help="show it in the game window, refreshed as results arrive (projector)"
+    )
     board.set_defaults(command="class", run=_cmd_class_board)
     export = class_sub.add_parser("export", help="all of the class's runs as CSV")
     export.add_argument("code", help="the class code")
@@ -119,7 +123,7 @@ def _cmd_class_create(args: argparse.Namespace) -> int:
 def _cmd_class_board(args: argparse.Namespace) -> int:
     from game.records.cli import cmd_class_board
 
-    return cmd_class_board(args.code, args.json)
+    return cmd_class_board(args.code, args.json, window=args.window)
 
 
 def _cmd_class_export(args: argparse.Namespace) -> int:

@@ -44,14 +44,25 @@ def cmd_class_create(name: str, levels: str | Sequence[str], as_json: bool = Fal
     return EXIT_OK
 
 
-def cmd_class_board(code: str, as_json: bool = False) -> int:
-    """``lumen class board CODE [--json]``: the class leaderboard."""
+def cmd_class_board(code: str, as_json: bool = False, *, window: bool = False) -> int:
+    """``lumen class board CODE [--json | --window]``: the class leaderboard, printed or in the game window.
+
+    With ``window`` the code is checked first (an unknown or malformed code is one message, no window); a server
+    that does not answer is not an error then: the board opens, says it is offline and keeps trying.
+    """
     try:
         with RecordStore() as store:
             info = store.class_info(code)
             rows = store.class_board(info.code)
+    except ServerUnreachableError as exc:
+        if not window:
+            return _fail("lumen class board", exc, as_json)
+        print(f"lumen class board: {_message(exc)}; the board will keep trying", file=sys.stderr)
+        return _open_board_window(names.class_code(code))
     except _FAILURES as exc:
         return _fail("lumen class board", exc, as_json)
+    if window:
+        return _open_board_window(info.code)
     if as_json:
         _print_json({**_class_json(info), "rows": [_board_row_json(row) for row in rows]})
     else:
@@ -69,6 +80,12 @@ def cmd_class_export(code: str, csv_path: str | Path) -> int:
         return _fail("lumen class export", exc, False)
     print(f"wrote {count} run{'s' if count != 1 else ''} of class {clean} to {csv_path}")
     return EXIT_OK
+
+
+def _open_board_window(code: str) -> int:
+    from game.app.scenes.leaderboard import open_class_board  # pygame only when a window is wanted
+
+    return open_class_board(code)
 
 
 def check_run_target(trainee: str | None, class_code: str | None, level_id: str | None = None) -> str | None:
