@@ -373,6 +373,28 @@ def test_class_export_is_safe_against_formula_injection(store, tmp_path):
     assert ",123.5," in raw and ',"Bob",' in raw
 
 
+TRIGGERS = ["=1+2", "+1", "-1", "-2+3", "@SUM(1)", "\t=1", "\r=1", "\n=1", "\uff1d1", "\uff0b1", "\uff0d1", "\uff201"]
+
+
+def test_every_formula_trigger_is_defused_in_the_file_and_negative_numbers_stay_numbers(store, tmp_path):
+    code = store.create_class("Week 1", ["renal-cobra"])
+    for i, value in enumerate(TRIGGERS):
+        nasty = result(outcome=value, result_hash=value, contrast_mL=-1.5 - i, cine_frames=-i)
+        store.add_run(nasty, None, "Anna", code, finished_at=at(i))
+    path = tmp_path / "triggers.csv"
+    assert store.export_class_csv(code, path) == len(TRIGGERS)
+    raw = path.read_text(encoding="utf-8-sig")
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # newline="": CR and LF inside cells survive
+        header, *rows = list(csv.reader(handle))
+    assert len(rows) == len(TRIGGERS)
+    for value, row in zip(TRIGGERS, rows, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        assert cells["outcome"] == cells["result_hash"] == "'" + value
+        assert float(cells["contrast_mL"]) < 0 and not cells["contrast_mL"].startswith("'")
+    # the negative figures are bare numbers in the file (no quotes, no prefix), so a spreadsheet sums them
+    assert ",-1.5," in raw and ",-12.5," in raw and ",-11," in raw
+
+
 def test_export_to_an_unwritable_place_names_the_problem(local, tmp_path):
     code = local.create_class("Week 1", ["renal-cobra"])
     with pytest.raises(RecordError, match="cannot write"):
