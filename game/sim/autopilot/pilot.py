@@ -77,6 +77,8 @@ WIRE_PARKED_FOR_INJECTION_MM = (40.0, 15.0, 5.0)
 ENGAGE_ABOVE_MM = 15.0
 ENGAGE_BELOW_MM = 10.0
 ENGAGE_STEP_MM = 3.0
+WIRE_PROBE_MM = 12.0
+WIRE_OUT_TRIES = 4
 WIRE_PARKED_MM = 25.0
 #: Stenting: bring the stent this far short of the lesion quickly, then centre its markers on the lesion to within
 #: this (mm) in at most this many corrections; the balloon is inflated this long (s).
@@ -89,6 +91,9 @@ END_MARGIN_MM = 12.0
 #: Side-branch detours tolerated in one run, and how far beyond the side branch's origin to pull back (mm).
 MAX_DETOURS = 12
 BACK_OUT_MARGIN_MM = 8.0
+#: After this many detours of the wire into one side branch, the catheter leads past it, this far (mm).
+WIRE_TRIES_BEFORE_CATHETER = 2
+PASS_BEYOND_MM = 20.0
 #: A tip seen this far outside the modelled lumen (mm) is taken to be in the nearest vessel.
 WALL_TOLERANCE_MM = 2.5
 
@@ -122,6 +127,7 @@ class Pilot:
         self.calibrated = False
         self.failure: str | None = None
         self.detours = 0
+        self._detours_into: dict[int, int] = {}  # wrong branch index -> times the tip went in
         devices = procedure.instruments.devices
         self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
         self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
@@ -408,12 +414,66 @@ class Pilot:
         if tip.branch is None or self.detours > MAX_DETOURS:
             raise StuckError(f"the {name} tip left the route in {self._branch_name(tip.branch)}")
         wrong = self.tree.branches[tip.branch]
+        # The same turn failing again would fail forever: each further detour into this branch adds a probe turn.
+        tries = self._detours_into.get(wrong.index, 0)
+        self._detours_into[wrong.index] = tries + 1
+        extra = PROBE_TURNS_DEG[tries % len(PROBE_TURNS_DEG)]
         yield from self.move(name, -(tip.s_mm + BACK_OUT_MARGIN_MM), self.style.slow_mm_per_s * 2)
+        if tries + 1 >= WIRE_TRIES_BEFORE_CATHETER and name == self.wire and self.catheter is not None:
+            passed = yield from self.pass_with_catheter(wrong)
+            if passed:
+                return
         seen = yield from self.look()
         if name in seen and seen[name].route_mm is not None:
             here = seen[name]
             away = self._axis_at(here) - wrong.tangents[0]  # along the route, away from the side branch
-            yield from self.turn(name, self.aim_deg(here, away / max(np.linalg.norm(away), 1e-9)))
+            yield from self.turn(name, self.aim_deg(here, away / max(np.linalg.norm(away), 1e-9)) + extra)
+
+    def pass_with_catheter(self, wrong) -> Generator[float, None, bool]:
+        """The wire keeps taking a side branch off the route (as a wire hugging the outer curve of the arch takes
+        the left subclavian): lead past its origin with the catheter instead, the wire parked inside it and the
+        catheter's curve turned away from the branch. True when the catheter's tip is past the origin."""
+        wire, cath = self.wire, self.catheter
+        origin = self.plan.route_position(wrong.parent, wrong.parent_s_mm) if wrong.parent is not None else None
+        if origin is None:
+            return False
+        ins = self.p.instruments
+        # Catheter up to the wire's tip, then the wire back inside it.
+        yield from self.move(cath, ins.inserted_mm(wire) - ins.inserted_mm(cath) - 5.0, self.style.slow_mm_per_s * 2)
+        yield from self.move(wire, -WIRE_PARKED_MM, self.style.slow_mm_per_s * 2)
+        for extra in PROBE_TURNS_DEG:
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            if tip.route_mm is None:
+                yield from self._withdraw_both(tip.s_mm + BACK_OUT_MARGIN_MM)
+                continue
+            if tip.route_mm >= origin + PASS_BEYOND_MM:
+                return True
+            away = self._axis_at(tip) - wrong.tangents[0]
+            yield from self.turn(cath, self.aim_deg(tip, away / max(np.linalg.norm(away), 1e-9)) + extra)
+            distance = origin + PASS_BEYOND_MM - tip.route_mm
+            yield from self._advance_both(distance)
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            if tip.route_mm is not None and tip.route_mm >= origin + PASS_BEYOND_MM - 3.0:
+                return True
+            back = (tip.s_mm + BACK_OUT_MARGIN_MM) if tip.route_mm is None else distance
+            yield from self._withdraw_both(back)
+        return False
+
+    def _advance_both(self, distance_mm: float) -> Script:
+        """Catheter and wire inside it pushed on together (one hand each, in turn, in short steps)."""
+        step = 10.0
+        done = 0.0
+        while done < distance_mm - 0.2:
+            d = min(step, distance_mm - done)
+            yield from self.move(self.catheter, d, self.style.slow_mm_per_s * 2)
+            yield from self.move(self.wire, d, self.style.slow_mm_per_s * 2)
+            done += d
+
+    def _withdraw_both(self, distance_mm: float) -> Script:
+        yield from self.move(self.wire, -distance_mm, self.style.slow_mm_per_s * 2)
+        yield from self.move(self.catheter, -distance_mm, self.style.slow_mm_per_s * 2)
 
     def _keep_following(self, lead: str) -> Script:
         """The catheter trails the wire, giving it support, when the wire has gone well ahead."""
@@ -478,33 +538,63 @@ class Pilot:
             yield from self.see(cath)
             tip = self.last_seen[cath]
             engaged = self._past(tip, next_leg)
-            if not engaged and (tip.route_mm or 0.0) < junction.route_mm + 3.0:  # re-park above the ostium
+            if not engaged and tip.route_mm is None:  # in a wrong branch: out of it, never further in
+                yield from self._withdraw_both(tip.s_mm + BACK_OUT_MARGIN_MM)
+                continue
+            if not engaged and tip.route_mm < junction.route_mm + 3.0:  # re-park above the ostium
                 engaged = yield from self._inch(cath, above - (tip.route_mm or junction.route_mm), next_leg)
             if not engaged:
                 yield from self.turn(cath, self.aim_deg(self.last_seen[cath], junction.direction) + extra)
-                engaged = yield from self._inch(cath, -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM), next_leg)
+                engaged = yield from self._inch(cath, -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM), next_leg, probe_wire=True)
             if not engaged:  # up above the ostium again, for another turn
                 back = above - (self.last_seen[cath].route_mm or junction.route_mm)
                 engaged = yield from self._inch(cath, back, next_leg)
             if engaged:
-                tip = self.last_seen[cath]
-                ahead = self._capped((tip.route_mm or junction.route_mm) + CROSS_MM) - (tip.route_mm or 0.0)
-                out = self.p.instruments.inserted_mm(cath) - self.p.instruments.inserted_mm(wire) + ahead
-                yield from self.move(wire, out, self.style.slow_mm_per_s)
-                yield from self.see(wire)
-                if self._past(self.last_seen[wire], next_leg):
+                wired = yield from self._wire_out_of_engaged(junction)
+                if wired:
                     return
-                yield from self.turn(wire, 90.0)  # the wire met the wall: turn it and try again
         raise StuckError(f"could not engage {self._branch_name(self.plan.legs[next_leg].branch)} with the catheter")
 
-    def _inch(self, name: str, distance_mm: float, leg: int | None) -> Generator[float, None, bool]:
-        """Move ``name`` in short steps, looking after each; stop (True) as soon as its tip is into ``leg``."""
+    def _wire_out_of_engaged(self, junction: Junction) -> Generator[float, None, bool]:
+        """The catheter (or the wire probing from it) is in the ostium: take the wire out into the branch, turning
+        it a quarter turn for each try that meets the wall, as long as the catheter stays engaged."""
+        wire, cath = self.wire, self.catheter
+        next_leg = junction.index + 1
+        for quarter in range(WIRE_OUT_TRIES):
+            if quarter:
+                yield from self.turn(wire, 90.0)
+            tip = self.last_seen[cath]
+            ahead = self._capped((tip.route_mm or junction.route_mm) + CROSS_MM) - (tip.route_mm or junction.route_mm)
+            out = self.p.instruments.inserted_mm(cath) - self.p.instruments.inserted_mm(wire) + ahead
+            yield from self.move(wire, out, self.style.slow_mm_per_s)
+            yield from self.see(wire)
+            if self._past(self.last_seen[wire], next_leg):
+                return True
+            yield from self.move(wire, -max(out, 0.0), self.style.slow_mm_per_s * 2)  # back inside the catheter
+            yield from self.see(cath)
+            if not self._past(self.last_seen[cath], next_leg):
+                return False
+        return False
+
+    def _inch(
+        self, name: str, distance_mm: float, leg: int | None, probe_wire: bool = False
+    ) -> Generator[float, None, bool]:
+        """Move ``name`` in short steps, looking after each; stop (True) as soon as its tip is into ``leg``. With
+        ``probe_wire`` (``name`` a catheter turned toward the ostium), the wire is pushed a little out of its tip
+        at every step: the thin wire finds an ostium the catheter's tip only brushes past."""
         steps = int(abs(distance_mm) // ENGAGE_STEP_MM) + 1
         for _ in range(steps):
             yield from self.move(name, float(np.sign(distance_mm)) * ENGAGE_STEP_MM, self.style.slow_mm_per_s / 2)
             yield from self.see(name)
             if leg is not None and self._past(self.last_seen[name], leg):
                 return True
+            if probe_wire and leg is not None:
+                out = self.p.instruments.inserted_mm(name) - self.p.instruments.inserted_mm(self.wire) + WIRE_PROBE_MM
+                yield from self.move(self.wire, out, self.style.slow_mm_per_s)
+                yield from self.see(self.wire)
+                if self._past(self.last_seen[self.wire], leg):
+                    return True
+                yield from self.move(self.wire, -out, self.style.slow_mm_per_s * 2)
         return False
 
     def _capped(self, route_mm: float) -> float:

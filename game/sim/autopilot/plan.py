@@ -35,10 +35,7 @@ class Leg:
     entry_s_mm: float
     exit_s_mm: float
     start_route_mm: float  # route distance at the entry
-
-    @property
-    def sign(self) -> float:
-        return 1.0 if self.exit_s_mm >= self.entry_s_mm else -1.0
+    sign: float  # +1 when the route runs toward increasing arc length on this branch, -1 toward decreasing
 
     @property
     def length_mm(self) -> float:
@@ -114,7 +111,7 @@ def make_plan(level: Level) -> Plan:
     legs: list[Leg] = []
     distance = 0.0
     for branch, entry, exit_s in zip(route, entries, exits, strict=True):
-        legs.append(Leg(branch, entry, exit_s, distance))
+        legs.append(Leg(branch, entry, exit_s, distance, _leg_sign(tree.branches[branch].length_mm, entry, exit_s)))
         distance += legs[-1].length_mm
     junctions = []
     for k in range(len(legs) - 1):
@@ -134,6 +131,15 @@ def make_plan(level: Level) -> Plan:
     room = last.length_mm - final.entry_s_mm if final.sign > 0 else final.entry_s_mm
     end = final.start_route_mm + room
     return Plan(tuple(legs), tuple(junctions), distance, end, lao, cra, float(focus[0]), float(focus[2]))
+
+
+def _leg_sign(length_mm: float, entry_s_mm: float, exit_s_mm: float) -> float:
+    """Direction of travel along a leg. A leg that leaves where it is entered (crossing over at the aortic
+    bifurcation: in from one iliac, out into the other) still has a direction: the one a tip that overshoots
+    goes, away from the end of the branch it came in at."""
+    if exit_s_mm != entry_s_mm:
+        return 1.0 if exit_s_mm > entry_s_mm else -1.0
+    return -1.0 if entry_s_mm >= length_mm / 2.0 else 1.0
 
 
 def _tangent_at(tree: VesselTree, branch: int, s_mm: float) -> np.ndarray:
