@@ -236,6 +236,19 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _wrap(text: str, font: pygame.font.Font, width_px: int) -> list[str]:
+    """Words on lines no wider than ``width_px`` (a single word wider than that gets a line of its own)."""
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and font.size(trial)[0] > width_px:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line] if line else lines
+
+
 def _clock_time(epoch_s: float | None) -> str:
     return "" if epoch_s is None else datetime.fromtimestamp(epoch_s).strftime("%H:%M:%S")
 
@@ -838,18 +851,24 @@ class ClassBoardScene(Scene):
     def _draw_waiting(self, surface, s: float) -> None:
         snap = self.snapshot
         if snap.error:
-            again = f"Trying again every {self.feed.interval_s:.0f} s."
+            again = f"Trying again every {self.feed.interval_s:g} s."
             colour = theme.WARNING if _is_unreachable(snap) else theme.DANGER
             self._draw_centre(surface, s, _sentence(snap.error), again, colour)
         else:
             self._draw_centre(surface, s, "Loading the class board...", "")
 
     def _draw_centre(self, surface, s: float, title: str, subtitle: str, colour=theme.TEXT) -> None:
+        """A message in the middle of the screen: the title wrapped on up to three lines, a dim line under it."""
         p = self._painter
         width, height = surface.get_size()
-        margin = int(60 * s)
-        p.fitted(surface, title, (width // 2, height // 2 - int(20 * s)), int(44 * s), width - 2 * margin, colour,
-                 bold=True, anchor="midbottom")  # fmt: skip
+        margin, size = int(60 * s), int(44 * s)
+        lines = _wrap(title, theme.font(size, True), width - 2 * margin)
+        lines = [*lines[:2], " ".join(lines[2:])] if len(lines) > 3 else lines
+        line_h = int(size * 1.15)
+        y = height // 2 - int(20 * s) - line_h * (len(lines) - 1)
+        for line in lines:
+            p.fitted(surface, line, (width // 2, y), size, width - 2 * margin, colour, bold=True, anchor="midbottom")
+            y += line_h
         if subtitle:
             p.fitted(surface, subtitle, (width // 2, height // 2 + int(10 * s)), int(30 * s), width - 2 * margin,
                      theme.TEXT_DIM, anchor="midtop")  # fmt: skip
