@@ -445,3 +445,68 @@ def test_cli_record_run_reports_problems_instead_of_raising(tmp_path):
     assert "saved for Anna" in line and "not stored" in line
     assert records_cli.check_run_target("Anna", None) is None
     assert "unknown class code" in records_cli.check_run_target("Anna", "ZZZZZZ")
+
+
+def _existing_class() -> str:
+    with RecordStore() as store:
+        return store.create_class("Week 1", ["renal-cobra"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (lambda code, tmp: ["class", "board", "ZZZZZZ"], "lumen class board: unknown class code ZZZZZZ"),
+        (lambda code, tmp: ["class", "export", "ZZZZZZ", "--csv", str(tmp / "x.csv")], "unknown class code ZZZZZZ"),
+        (lambda code, tmp: ["class", "create", "Week\n1", "--levels", "renal-cobra"], "invalid class name"),
+        (lambda code, tmp: ["class", "create", "x" * 61, "--levels", "renal-cobra"], "longer than 60 characters"),
+        (lambda code, tmp: ["class", "export", code, "--csv", str(tmp / "no" / "dir" / "x.csv")], "cannot write"),
+        (lambda code, tmp: ["class", "export", code, "--csv", str(tmp)], "cannot write"),
+    ],
+)
+def test_the_class_commands_fail_with_one_line_and_no_traceback(capsys, tmp_path, argv, expected):
+    from game import cli
+
+    args = argv(_existing_class(), tmp_path)
+    capsys.readouterr()
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and expected in captured.err, captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["class", "create", "Week 1", "--levels", "renal-cobra"],
+        ["class", "board", "K7QX2M"],
+        ["class", "board", "K7QX2M", "--json"],
+        ["class", "export", "K7QX2M", "--csv", "out.csv"],
+    ],
+)
+def test_the_class_commands_say_in_one_line_that_the_server_is_unreachable(capsys, monkeypatch, tmp_path, argv):
+    from game import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LUMEN_DB_URL", support.closed_port_url())
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "cannot reach the records server" in captured.err
+    assert "s3cret-pw" not in captured.err + captured.out and "Traceback" not in captured.err
+    if "--json" in argv:
+        assert "cannot reach the records server" in json.loads(captured.out)["error"]
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_installed_command_prints_no_traceback_for_an_unreachable_server(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LUMEN_DATA_DIR": str(tmp_path), "LUMEN_DB_URL": support.closed_port_url()}
+    done = subprocess.run(
+        [sys.executable, "-m", "game", "class", "board", "K7QX2M"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert (
+        done.stderr.startswith("lumen class board: cannot reach the records server") and "Traceback" not in done.stderr
+    )
