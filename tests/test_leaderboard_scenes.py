@@ -57,8 +57,19 @@ def opened():
 
 
 @pytest.fixture
-def code():
-    """A class of two levels in the default local store, with runs by three trainees."""
+def database(request, monkeypatch):
+    """The default local SQLite store; parametrized with "postgresql", a schema on the test server instead."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield "sqlite"
+        return
+    with support.fresh_pg_schema() as url:
+        monkeypatch.setenv("LUMEN_DB_URL", url)
+        yield "postgresql"
+
+
+@pytest.fixture
+def code(database):
+    """A class of two levels in the store, with runs by three trainees."""
     with RecordStore() as store:
         klass = store.create_class("Radiology residents, March", LEVELS)
         add = store.add_run
@@ -178,7 +189,8 @@ def test_class_board_runs_for_hundreds_of_frames_and_is_drawn_big(code, shots, o
     assert int(44 * leaderboard._scale(app.screen)) >= 0.05 * size[1]
 
 
-def test_class_board_picks_up_a_run_added_while_it_is_open(code, shots, opened):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+def test_class_board_picks_up_a_run_added_while_it_is_open(database, code, shots, opened):
     app = App()
     scene = open_scene(app, ClassBoardScene(app, code, refresh_s=1.0), opened)
     drive(app, 2000, until=lambda: scene.snapshot.data is not None)
@@ -197,7 +209,9 @@ def test_class_board_picks_up_a_run_added_while_it_is_open(code, shots, opened):
         (2, "Dev", 990),
     ]
     assert set(scene.flash_s) == {"Dev"}  # highlighted as new; the others did not change
-    save(app.screen, shots, "class_board_new_result")
+    expected = "Records server: connected" if database == "postgresql" else "Records on this computer"
+    assert footer_line(scene.snapshot)[0] == expected
+    save(app.screen, shots, f"class_board_new_result_{database}")
 
 
 def test_class_board_does_not_ask_the_store_every_frame(code, opened, monkeypatch):
