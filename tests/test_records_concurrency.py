@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 
 import pytest
 
 from game.records import RecordStore
+from game.records.outbox import OUTBOX_FILE_NAME, Outbox
 from tests import records_support as support
 
 PROCESSES = 8
@@ -66,3 +68,26 @@ def test_eight_processes_submitting_at_once_all_land_in_postgresql(tmp_path):
 def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("LUMEN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("LUMEN_DB_URL", raising=False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_eight_processes_queueing_at_once_while_the_server_is_down_all_land_when_it_is_back(tmp_path, backend):
+    """One computer's outbox takes eight runs at the same moment; the first connection afterwards sends them all."""
+    data_dir = str(tmp_path / "data")
+    reports = submit_from_processes(support.closed_port_url(), data_dir)
+    assert {outcome for _, outcome, _ in reports} == {"queued"}
+    outbox = Outbox(tmp_path / "data" / OUTBOX_FILE_NAME)
+    try:
+        assert outbox.count() == PROCESSES
+    finally:
+        outbox.close()
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+        else:
+            url = stack.enter_context(support.fresh_pg_schema())
+        with RecordStore(url, outbox_path=tmp_path / "data" / OUTBOX_FILE_NAME) as back:
+            assert back.sync_pending() == PROCESSES
+            assert back.status().pending == 0
+        reports = [(i, "saved", run_uuid) for i, _, run_uuid in reports]
+        check_all_landed(url, reports)
