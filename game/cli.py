@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="open the game straight into a level")
     play.add_argument("level", help="a level id (see 'lumen levels') or a path to a level file")
+    _add_record_options(play)
     play.set_defaults(command="play", run=_cmd_play)
 
     levels = sub.add_parser("levels", help="list the shipped levels")
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-simulate a replay and print its result")
     replay.add_argument("replay", help="a replay file (JSON Lines)")
     replay.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    replay.add_argument("--watch", action="store_true", help="watch it in the window (play, pause, speed, scrub)")
     _add_record_options(replay)
     replay.set_defaults(command="replay", run=_cmd_replay)
 
@@ -86,6 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure in seconds)")
     bench.set_defaults(command="bench", run=_cmd_bench)
+
+    shots = sub.add_parser("shots", help="render a screenshot of every scene to PNG files, headless")
+    shots.add_argument("dir", metavar="DIR", help="where to write the PNG files")
+    shots.add_argument(
+        "--size",
+        action="append",
+        metavar="WxH",
+        help="window size (repeatable; default: 1280x800 and 1920x1080)",
+    )
+    shots.set_defaults(command="shots", run=_cmd_shots)
 
     klass = sub.add_parser("class", help="classroom sessions: create, leaderboard, export")
     class_sub = klass.add_subparsers(title="class commands", metavar="ACTION", required=True)
@@ -283,6 +295,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     except (ReplayError, RunError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
+    if args.watch:
+        from game.app.main import watch_replay
+
+        return watch_replay(args.replay)
     if not _record_target_ok(args, level.id):
         return EXIT_INVALID
     result = replay_run(level, replay)
@@ -339,26 +355,64 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     print(f"physics step    {figures['physics_step_ms']:8.3f} ms (median)")
     print(f"image 512x512   {figures['image_ms']:8.3f} ms (median)")
     print(f"C-arm move      {figures['background_ms']:8.3f} ms (median, background recomputed)")
+    sim = figures["details"]["sim_frame"]
+    print(f"sim frame       {sim['median']:8.3f} ms median, {sim['p95']:.3f} ms p95 (simulation + image, no drawing)")
     print(
         f"full frame      {figures['frame_ms_median']:8.3f} ms median, {figures['frame_ms_p95']:.3f} ms p95, "
-        f"{figures['fps_median']:.0f} fps"
+        f"{figures['fps_median']:.0f} fps (simulation + image + monitors and HUD at "
+        f"{figures['details']['frame']['size']}, {figures['details']['frame']['video_driver']} video driver)"
     )
     return EXIT_OK
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
-    return _open_game(args.level)
+    return _open_game(args.level, args.trainee, args.class_code)
 
 
-def _open_game(level_ref: str | None) -> int:
+def _open_game(level_ref: str | None, trainee: str | None = None, class_code: str | None = None) -> int:
     level = None
     if level_ref is not None:
         level = _load(level_ref)
         if level is None:
             return EXIT_INVALID
+    if trainee or class_code:
+        from game.records import names
+        from game.records.errors import InvalidInputError
+
+        target = argparse.Namespace(trainee=trainee, class_code=class_code)
+        if not _record_target_ok(target, level.id if level else None):
+            return EXIT_INVALID
+        try:
+            trainee = names.trainee_name(trainee) if trainee else None
+            class_code = names.class_code(class_code) if class_code else None
+        except InvalidInputError as exc:
+            print(f"lumen play: {exc}", file=sys.stderr)
+            return EXIT_INVALID
     from game.app.main import run_app
 
-    return run_app(level)
+    return run_app(level, trainee=trainee, class_code=class_code)
+
+
+def _cmd_shots(args: argparse.Namespace) -> int:
+    sizes = []
+    for text in args.size or ("1280x800", "1920x1080"):
+        try:
+            width, height = (int(v) for v in text.lower().split("x"))
+            if not (320 <= width <= 7680 and 240 <= height <= 4320):
+                raise ValueError
+        except ValueError:
+            print(f"lumen shots: --size must be WIDTHxHEIGHT (e.g. 1280x800), not {text!r}", file=sys.stderr)
+            return EXIT_INVALID
+        sizes.append((width, height))
+    from game.app.shots import ShotError, render_shots
+
+    try:
+        written = render_shots(args.dir, sizes, progress=lambda message: print(message, file=sys.stderr))
+    except ShotError as exc:
+        print(f"lumen shots: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"wrote {len(written)} screenshots to {args.dir}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

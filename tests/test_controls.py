@@ -80,3 +80,60 @@ def test_corrupt_bindings_file_falls_back_to_defaults_with_a_warning(tmp_path):
     bindings, warning = Bindings.load(path)
     assert bindings.keys["fluoro"] == ["space", "f"]
     assert str(path) in warning
+
+
+def test_gamepad_buttons_follow_the_bindings_and_remapping_is_saved(tmp_path):
+    bindings = Bindings()
+    bindings.rebind_button("fluoro", 5)  # the right shoulder becomes the pedal
+    assert bindings.buttons["lao"] == []  # taken from the command that had it
+    path = tmp_path / "keys.json"
+    bindings.save(path)
+    loaded, warning = Bindings.load(path)
+    assert warning is None and loaded.buttons["fluoro"] == [5]
+    mapper = InputMapper(loaded)
+    mapper.handle(pygame.event.Event(pygame.JOYBUTTONDOWN, button=5, joy=0, instance_id=0))
+    assert mapper.continuous(1 / 60)["fluoro"] is True
+    mapper.handle(pygame.event.Event(pygame.JOYBUTTONUP, button=5, joy=0, instance_id=0))
+    mapper.handle(pygame.event.Event(pygame.JOYBUTTONDOWN, button=0, joy=0, instance_id=0))
+    assert mapper.continuous(1 / 60)["fluoro"] is False
+
+
+def test_gamepad_triggers_pull_and_the_dpad_swings_the_carm():
+    mapper = InputMapper(Bindings())
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=4, value=1.0, joy=0, instance_id=0))
+    assert mapper.continuous(1 / 60)["advance"] < 0
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=4, value=-1.0, joy=0, instance_id=0))
+    assert mapper.continuous(1 / 60)["advance"] == 0.0  # a released trigger rests at -1
+    mapper.handle(pygame.event.Event(pygame.JOYHATMOTION, value=(1, 0), hat=0, joy=0, instance_id=0))
+    mapper.handle(pygame.event.Event(pygame.JOYHATMOTION, value=(0, 0), hat=0, joy=0, instance_id=0))
+    mapper.handle(pygame.event.Event(pygame.JOYHATMOTION, value=(0, -1), hat=0, joy=0, instance_id=0))
+    assert mapper.take_pressed() == ["lao", "caudal"]
+
+
+def test_release_all_lets_go_of_pedals_and_resend_repeats_a_held_push():
+    mapper = InputMapper(Bindings())
+    mapper.handle(key(pygame.KEYDOWN, "up"))
+    mapper.handle(key(pygame.KEYDOWN, "space"))
+    mapper.changes(1 / 60)
+    mapper.resend("advance")
+    assert mapper.changes(1 / 60) == [("advance", ADVANCE_MM_PER_S)]
+    mapper.release_all()
+    assert dict(mapper.changes(1 / 60)) == {"advance": 0.0, "fluoro": False}
+
+
+def test_bindings_with_bad_button_lists_keep_the_default_buttons(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text('{"version": 1, "keys": {"fluoro": ["f9"]}, "buttons": {"fluoro": ["A"], "cine": [true]}}')
+    loaded, warning = Bindings.load(path)
+    assert warning is None
+    assert loaded.keys["fluoro"] == ["f9"]
+    assert loaded.buttons["fluoro"] == [0] and loaded.buttons["cine"] == [1]
+
+
+def test_help_lists_the_gamepad_buttons_as_bound():
+    from game.app.controls import gamepad_help
+
+    bindings = Bindings()
+    bindings.rebind_button("roadmap", 0)
+    rows = gamepad_help(bindings.buttons)
+    assert "A: roadmap" in rows and "A: fluoro pedal" not in rows

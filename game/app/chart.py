@@ -49,13 +49,16 @@ class DoseChart:
         chart.fill(theme.PANEL)
         w, h = size
         text = max(14, min(22, h // 11))
-        plot = pygame.Rect(int(text * 3.6), int(text * 1.6), w - int(text * 4.6), h - int(text * 4.6))
+        strip_h = max(8, text // 2 + 2)
+        below = 6 + strip_h + 5 + text + 6 + text + 4  # the beam strip, the time labels, the legend
+        plot = pygame.Rect(int(text * 2.8), int(text * 1.6), w - int(text * 3.6), max(10, h - int(text * 1.6) - below))
         self.plot = plot
-        strip = pygame.Rect(plot.x, plot.bottom + 6, plot.width, max(8, text // 2 + 2))
-        top_kerma = max(float(tl.air_kerma_mGy[-1]), tl.reference_air_kerma_mGy * 0.25, 0.01) * 1.15
-        show_reference = tl.reference_air_kerma_mGy <= top_kerma * 4
-        if show_reference:
-            top_kerma = max(top_kerma, tl.reference_air_kerma_mGy * 1.1)
+        strip = pygame.Rect(plot.x, plot.bottom + 6, plot.width, strip_h)
+        # The reference is drawn when it is within reach of the run's own dose; far above, it is only named, so a
+        # frugal run's curve is not flattened against the floor.
+        final = max(float(tl.air_kerma_mGy[-1]), 0.01)
+        show_reference = tl.reference_air_kerma_mGy <= final * 3
+        top_kerma = max(final, tl.reference_air_kerma_mGy if show_reference else 0.0) * 1.15
         pygame.draw.rect(chart, theme.BACKGROUND, plot)
         # Grid and axes.
         step = _nice_step(top_kerma, 4)
@@ -65,12 +68,12 @@ class DoseChart:
             pygame.draw.line(chart, theme.PANEL_EDGE, (plot.x, y), (plot.right, y))
             draw_text(chart, f"{value:g}", (plot.x - 6, y), size=text - 2, colour=theme.TEXT_DIM, anchor="midright")
             value += step
-        t_step = _nice_step(tl.end_s, 6)
+        t_step = _nice_step(tl.end_s, 6) if tl.end_s < 120 else max(30.0, 30.0 * round(tl.end_s / 6 / 30))
         t = 0.0
         while t <= tl.end_s + 1e-9:
             x = plot.x + int(plot.width * t / tl.end_s)
             pygame.draw.line(chart, theme.PANEL_EDGE, (x, strip.bottom), (x, strip.bottom + 4))
-            label = f"{t:g} s" if tl.end_s < 120 else f"{t / 60:g} min"
+            label = f"{t:g} s" if tl.end_s < 120 else f"{int(t // 60)}:{int(t % 60):02d}"
             draw_text(chart, label, (x, strip.bottom + 5), size=text - 2, colour=theme.TEXT_DIM, anchor="midtop")
             t += t_step
         draw_text(chart, "Ka,r (mGy) over the run", (plot.x, 4), size=text, colour=theme.TEXT)
@@ -81,6 +84,9 @@ class DoseChart:
                 pygame.draw.line(chart, theme.TEXT_DIM, (x, y), (min(x + 6, plot.right), y))
             draw_text(chart, f"reference {tl.reference_air_kerma_mGy:g} mGy", (plot.right - 4, y - 2),
                       size=text - 2, colour=theme.TEXT_DIM, anchor="bottomright")  # fmt: skip
+        else:
+            note = f"reference {tl.reference_air_kerma_mGy:g} mGy: far above this run"
+            draw_text(chart, note, (plot.right - 4, plot.y + 4), size=text - 2, colour=theme.GOOD, anchor="topright")
         # The beam strip: where, and how, the beam was on.
         pygame.draw.rect(chart, theme.BACKGROUND, strip)
         xs = plot.x + (tl.t_s / tl.end_s * plot.width).astype(int)
@@ -99,7 +105,7 @@ class DoseChart:
             pygame.draw.lines(chart, theme.ACCENT, False, points, 2)
         # Legend.
         lx = plot.x
-        ly = h - text
+        ly = h - 4 - text // 2
         for label, colour in (("fluoroscopy", FLUORO_COLOUR), ("cine", CINE_COLOUR),
                               ("beam on, nothing moving", IDLE_COLOUR)):  # fmt: skip
             pygame.draw.rect(chart, colour, (lx, ly - text // 3, text // 1.5, text // 1.5))

@@ -113,17 +113,22 @@ GAMEPAD_AXIS_PUSH = 5  # right trigger
 HAT_COMMANDS = {(-1, 0): "rao", (1, 0): "lao", (0, 1): "cranial", (0, -1): "caudal"}
 
 MOUSE_HELP = ("wheel: push / pull", "drag with the left button: turn")
-GAMEPAD_HELP = (
-    "right / left trigger: push / pull",
-    "left stick: turn",
-    "A: fluoro pedal",
-    "B: cine",
-    "X: inject",
-    "Y: next instrument",
-    "shoulders: RAO / LAO",
-    "d-pad: C-arm",
-    "Start: pause",
-)
+GAMEPAD_AXES_HELP = ("right / left trigger: push / pull", "left stick: turn", "d-pad: C-arm RAO/LAO, CRA/CAU")
+#: Names of the SDL game-controller buttons, as printed on an Xbox-style pad.
+BUTTON_NAMES = {0: "A", 1: "B", 2: "X", 3: "Y", 4: "LB", 5: "RB", 6: "Back", 7: "Start", 8: "Guide", 9: "LS", 10: "RS"}
+SHORT = {
+    "fluoro": "fluoro pedal", "cine": "cine", "inject": "inject", "next_instrument": "next instrument",
+    "rao": "C-arm RAO", "lao": "C-arm LAO", "roadmap": "roadmap", "pause": "pause", "deploy": "deploy",
+}  # fmt: skip
+
+
+def gamepad_help(buttons: dict[str, list[int]]) -> list[str]:
+    """The gamepad's controls as bound now: sticks and triggers, then each bound button."""
+    rows = list(GAMEPAD_AXES_HELP)
+    for command, numbers in buttons.items():
+        for number in numbers:
+            rows.append(f"{BUTTON_NAMES.get(number, f'button {number}')}: {SHORT.get(command, DESCRIPTIONS[command])}")
+    return rows
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pygame
 
 from game.app import theme
-from game.app.controls import DESCRIPTIONS, GAMEPAD_HELP, MOUSE_HELP, Bindings
+from game.app.controls import DESCRIPTIONS, MOUSE_HELP, Bindings, gamepad_help
 from game.app.monitor import clock_text
 from game.app.widgets import draw_text, fit_size, panel, shade, text_surface, wrap
 from game.sim.procedure import Procedure
@@ -30,7 +30,13 @@ def _bar(surface, rect: pygame.Rect, fraction: float, colour, marker: float | No
         pygame.draw.line(surface, theme.TEXT, (x, rect.y - 2), (x, rect.bottom + 1), 2)
 
 
-def draw_status(surface: pygame.Surface, rect: pygame.Rect, p: Procedure, warnings: list[str] = ()) -> None:
+def draw_status(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    p: Procedure,
+    warnings: list[str] = (),
+    footer: str = "F1 controls   Esc pause",
+) -> None:
     panel(surface, rect)
     scale = rect.height / 380.0
     size = max(15, min(30, int(21 * scale)))
@@ -106,12 +112,12 @@ def draw_status(surface: pygame.Surface, rect: pygame.Rect, p: Procedure, warnin
         for text in wrap(message, theme.font(small - 1), inner)[:2]:
             draw_text(surface, text, (x, y), size=small - 1, colour=theme.WARNING)
             y += int(small * 1.05)
-    draw_text(surface, "F1 controls   Esc pause", (rect.right - 12, rect.bottom - 8), size=small,
+    draw_text(surface, footer, (rect.right - 12, rect.bottom - 8), size=small,
               colour=theme.TEXT_DIM, anchor="bottomright")  # fmt: skip
 
 
 def key_label(names: list[str]) -> str:
-    return " / ".join(n.upper() if len(n) == 1 else n.title() for n in names) or "(unbound)"
+    return " or ".join(n.upper() if len(n) == 1 else n.title() for n in names) or "(unbound)"
 
 
 def draw_help(surface: pygame.Surface, bindings: Bindings) -> None:
@@ -143,7 +149,7 @@ def draw_help(surface: pygame.Surface, bindings: Bindings) -> None:
     y = top + per_column * line + line // 2
     pygame.draw.line(surface, theme.PANEL_EDGE, (box.x + 24, y - line // 4), (box.right - 24, y - line // 4))
     cell_w = (box.width - 48 - key_w) // 3
-    for heading, rows in (("Mouse", MOUSE_HELP), ("Gamepad", GAMEPAD_HELP)):
+    for heading, rows in (("Mouse", MOUSE_HELP), ("Gamepad", gamepad_help(bindings.buttons))):
         draw_text(surface, heading, (box.x + 24, y), size=size, bold=True, colour=theme.TEXT_DIM)
         for i, text in enumerate(rows):
             col, row = i % 3, i // 3

@@ -97,9 +97,9 @@ class LiveMonitor:
         line = int(size * 1.15)
         pad = max(6, size // 2)
         primary, secondary = carm_text(p)
-        mode = "CINE" if p.cine else "FL"
         technique = p.fluoroscope.last_technique
-        left = [primary, secondary, f"FOV {carm.fov_cm:.0f} cm", f"{mode} {p.pulse_rate_per_s:g} p/s"]
+        rate = f"CINE {p.fluoroscope.cine_rate_per_s:g} f/s" if p.cine else f"FL {p.pulse_rate_per_s:g} p/s"
+        left = [primary, secondary, f"FOV {carm.fov_cm:.0f} cm", rate]
         if carm.collimation[0] < 0.999:
             left.append(f"Coll {carm.collimation[0] * 100:.0f}%")
         fluoro_s = ledger.fluoro_time_s + (alpha * DT_S if p.fluoro and not p.finished else 0.0)

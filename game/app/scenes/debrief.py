@@ -113,11 +113,9 @@ class DebriefScene(Scene):
             y = draw_text(surface, line, (x, y), size=int(22 * s), colour=theme.TEXT).bottom + 2
         y += int(10 * s)
         size = int(22 * s)
-        cols = (x, x + int(inner * 0.46), x + int(inner * 0.70), x + inner)
-        for i, name in enumerate(("", "this run", "reference", "vs ref")):
-            anchor = "topleft" if i == 0 else "topright"
-            px = cols[i] if i == 0 else cols[i] + (int(inner * 0.22) if i == 1 else int(inner * 0.25) if i == 2 else 0)
-            draw_text(surface, name, (min(px, x + inner), y), size=size - 3, colour=theme.TEXT_DIM, anchor=anchor)
+        value_x, ref_x, ratio_x = x + int(inner * 0.66), x + int(inner * 0.86), x + inner
+        for name, px in (("this run", value_x), ("reference", ref_x), ("of ref", ratio_x)):
+            draw_text(surface, name, (px, y), size=size - 3, colour=theme.TEXT_DIM, anchor="topright")
         y += int(size * 1.1)
         rows = [
             ("Fluoroscopy time", r["fluoro_time_s"], ref.fluoro_time_s, "s", 1),
@@ -131,17 +129,15 @@ class DebriefScene(Scene):
             ("Complications", len(r["complications"]), 0, "", 0),
         ]
         for label, value, reference, unit, digits in rows:
-            draw_text(surface, label, (cols[0], y), size=size)
-            draw_text(surface, f"{value:.{digits}f} {unit}", (cols[1] + int(inner * 0.22), y), size=size,
-                      anchor="topright")  # fmt: skip
-            if reference is not None and label != "Complications":
-                draw_text(surface, f"{reference:g} {unit}", (cols[2] + int(inner * 0.25), y), size=size,
-                          colour=theme.TEXT_DIM, anchor="topright")  # fmt: skip
+            draw_text(surface, label, (x, y), size=fit_size(label, size, int(inner * 0.42)))
+            draw_text(surface, f"{value:.{digits}f} {unit}".strip(), (value_x, y), size=size, anchor="topright")
+            if label == "Complications":
+                text, vcolour = ("none", theme.GOOD) if value == 0 else ("see above", theme.DANGER)
+                draw_text(surface, text, (ratio_x, y), size=size, colour=vcolour, anchor="topright")
+            elif reference is not None:
+                draw_text(surface, f"{reference:g}", (ref_x, y), size=size, colour=theme.TEXT_DIM, anchor="topright")
                 verdict, vcolour = _verdict(value, reference)
-                draw_text(surface, verdict, (cols[3], y), size=size, colour=vcolour, anchor="topright")
-            elif label == "Complications":
-                text, vcolour = ("none", theme.GOOD) if value == 0 else ("!", theme.DANGER)
-                draw_text(surface, text, (cols[3], y), size=size, colour=vcolour, anchor="topright")
+                draw_text(surface, verdict, (ratio_x, y), size=size, colour=vcolour, anchor="topright")
             y += int(size * 1.18)
         y += int(8 * s)
         # The score and where it came from.
@@ -149,12 +145,11 @@ class DebriefScene(Scene):
         y += int(34 * s)
         parts = r.get("score_breakdown", {})
         maxima = {"success": SUCCESS_POINTS, **WEIGHTS}
-        bar_w = inner - int(inner * 0.46)
         for name, points in parts.items():
             top = maxima.get(name, max(points, 1.0))
             label = f"{PART_NAMES.get(name, name)}"
             draw_text(surface, label, (x, y), size=size - 3, colour=theme.TEXT_DIM)
-            bar = pygame.Rect(cols[1] - int(inner * 0.02), y + 3, bar_w - int(inner * 0.12), max(6, int(10 * s)))
+            bar = pygame.Rect(x + int(inner * 0.40), y + 3, int(inner * 0.42), max(6, int(10 * s)))
             pygame.draw.rect(surface, theme.BACKGROUND, bar, border_radius=3)
             filled = bar.copy()
             filled.width = int(bar.width * max(0.0, min(1.0, points / top)))

@@ -78,8 +78,19 @@ class ProcedureScene(Scene):
         self._silence()
 
     def on_pause(self) -> None:
-        self.mapper.release_all()
+        self._let_go()
         self._silence()
+
+    def _let_go(self) -> None:
+        """Hands off and pedals up now (a menu opened, the window lost focus): no beam stays on by accident."""
+        self.mapper.release_all()
+        self._apply_changes()
+
+    def _apply_changes(self) -> None:
+        for name, value in self.mapper.changes(DT_S):
+            if name == "deploy" and not value:
+                continue
+            self.act(name, value)
 
     def _silence(self) -> None:
         sounds = getattr(self.app, "sounds", None)
@@ -96,7 +107,7 @@ class ProcedureScene(Scene):
     # --- input ---------------------------------------------------------------------------------------------------
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type in (pygame.WINDOWFOCUSLOST, pygame.WINDOWMINIMIZED):
-            self.mapper.release_all()  # a pedal whose key-up went to another window must not keep the beam on
+            self._let_go()  # a pedal whose key-up went to another window must not keep the beam on
             return
         if self.help and event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             self.help = False
@@ -154,10 +165,7 @@ class ProcedureScene(Scene):
     # --- time ----------------------------------------------------------------------------------------------------
     def update(self, dt_s: float) -> None:
         p = self.procedure
-        for name, value in self.mapper.changes(DT_S):
-            if name == "deploy" and not value:
-                continue
-            self.act(name, value)
+        self._apply_changes()
         pressed = self.mapper.take_pressed()
         for i, command in enumerate(pressed):
             self._one_shot(command)

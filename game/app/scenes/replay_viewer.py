@@ -117,7 +117,7 @@ class ReplayViewerScene(Scene):
         p = self.procedure
         self.live.draw(surface, live, p, 0.0)
         self.reference.draw(surface, reference, p)
-        draw_status(surface, status, p)
+        draw_status(surface, status, p, footer="Esc: leave the replay")
         bottom = pygame.Rect(live.x, live.bottom + int(8 * s), width - 2 * live.x, height - live.bottom - int(16 * s))
         panel(surface, bottom)
         controls_w = int(300 * s)

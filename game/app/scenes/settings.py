@@ -9,7 +9,7 @@ from __future__ import annotations
 import pygame
 
 from game.app import theme
-from game.app.controls import DEFAULT_KEYS, DESCRIPTIONS, Bindings
+from game.app.controls import BUTTON_NAMES, DEFAULT_KEYS, DESCRIPTIONS, Bindings
 from game.app.hud import key_label
 from game.app.scene import Scene
 from game.app.settings import keys_path
@@ -166,7 +166,7 @@ class SettingsScene(Scene):
                     draw_text(surface, keys, (col_keys, ty), size=fit_size(keys, size, col_pad - col_keys - 10),
                               colour=theme.ACCENT, anchor="midleft")  # fmt: skip
                     buttons = self.bindings.buttons.get(command, [])
-                    label = ", ".join(f"button {b}" for b in buttons) or "-"
+                    label = ", ".join(BUTTON_NAMES.get(b, f"button {b}") for b in buttons) or "-"
                     draw_text(surface, label, (col_pad, ty), size=size - 2, colour=theme.TEXT_DIM, anchor="midleft")
             y += row_h
         if first + visible < self.rows:

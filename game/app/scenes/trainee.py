@@ -68,7 +68,7 @@ class TraineeScene(Scene):
         surface.fill(theme.BACKGROUND)
         width, height = surface.get_size()
         s = height / 800.0
-        box = pygame.Rect(0, 0, int(min(width - 60, 720 * s)), int(470 * s))
+        box = pygame.Rect(0, 0, int(min(width - 60, 720 * s)), int(420 * s))
         box.center = (width // 2, height // 2)
         panel(surface, box)
         x = box.x + int(36 * s)
