@@ -6,9 +6,10 @@ Recovery goes to the real PostgreSQL test server when there is one, and to a SQL
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from game.records import RecordStore, ServerUnreachableError, StatusKind, SubmitOutcome
+from game.records import RecordError, RecordStore, ServerUnreachableError, StatusKind, SubmitOutcome
 from game.records import cli as records_cli
 from game.records.outbox import Outbox
 from game.records.submission import make_submission
@@ -124,3 +125,45 @@ def test_one_session_rides_out_a_postgresql_server_that_goes_away_and_comes_back
             relay.stop()
         with RecordStore(real_url) as check:
             assert sorted(r.score for r in check.history("Anna")) == [1, 2, 3]
+
+
+def test_a_run_the_server_refuses_waits_in_the_outbox_and_lands_once_it_is_accepted():
+    """A server that answers but will not take the run (here: a newer Lumen migrated it) loses nothing."""
+    with support.fresh_pg_schema() as url:
+        with RecordStore(url) as first:
+            first.history("Anna")  # migrate
+            with first._engine.begin() as connection:
+                connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+        with RecordStore(url) as station:
+            status = station.add_run(result(score=640), support.replay(), "Anna", None)
+            assert status.outcome is SubmitOutcome.QUEUED and status.pending == 1
+            assert "newer than this version of Lumen" in status.refused
+            assert str(status).startswith("records server did not take the run (")
+            assert station.sync_pending() == 0  # still refused: kept
+            assert "newer than this version" in station.status(refresh=True).detail
+        [item] = Outbox(support_outbox_path()).items()
+        assert item.submission.run_uuid == status.run_uuid
+        with RecordStore(url) as admin, admin._engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
+        with RecordStore(url) as back:
+            assert [r.score for r in back.history("Anna")] == [640]
+            assert back.replay_text(status.run_uuid) == support.replay()
+            assert back.status().pending == 0
+
+
+def support_outbox_path():
+    from game.paths import user_data_dir
+    from game.records.outbox import OUTBOX_FILE_NAME
+
+    return user_data_dir() / OUTBOX_FILE_NAME
+
+
+def test_a_local_file_that_fails_is_an_error_not_a_queued_run(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    with RecordStore(url) as store:
+        store.history("Anna")
+        with store._engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    with RecordStore(url) as store, pytest.raises(RecordError, match="newer than this version"):
+        store.add_run(result(), None, "Anna", None)
+    assert Outbox(support_outbox_path()).count() == 0

@@ -86,8 +86,14 @@ class SubmitStatus:
     run_uuid: str
     pending: int  # runs waiting in the outbox after this one
     where: str  # the database, without password
+    refused: str = ""  # why a server that answered did not take the run (it waits in the outbox all the same)
 
     def __str__(self) -> str:
+        if self.outcome is SubmitOutcome.QUEUED and self.refused:
+            return (
+                f"records server did not take the run ({self.refused}): run kept on this computer, "
+                f"{_results(self.pending)} waiting (sent again later)"
+            )
         if self.outcome is SubmitOutcome.QUEUED:
             return (
                 f"records server unreachable: run kept on this computer, {_results(self.pending)} waiting "

@@ -101,12 +101,26 @@ class RecordStore:
         )
 
     def submit(self, submission: Submission) -> SubmitStatus:
+        """Store a checked submission, or keep it in the outbox when the server cannot take it now.
+
+        "Cannot take it now" is an unreachable server, and also a server that refuses the write for a reason that is
+        not the run's fault (a newer schema, a lost permission, a full disk): the run waits, and every later sync
+        tries again. An unknown class code or bad input raises; a local file that fails raises.
+        """
         try:
             self._ensure_ready()
             self._store(submission, strict_class=True)
         except ServerUnreachableError:
             self._pending = self.outbox.put(submission)
             return SubmitStatus(SubmitOutcome.QUEUED, submission.run_uuid, self._pending, self.where)
+        except (InvalidInputError, UnknownClassError):
+            raise
+        except RecordError as exc:
+            if not self.is_server:
+                raise
+            self._last_error = str(exc)
+            self._pending = self.outbox.put(submission)
+            return SubmitStatus(SubmitOutcome.QUEUED, submission.run_uuid, self._pending, self.where, str(exc))
         self._reachable, self._last_error = True, ""
         if self._drains_outbox and self._pending_count(refresh=True):
             self._sync_quietly()  # the server is back: older runs follow this one
@@ -191,6 +205,11 @@ class RecordStore:
             self._ensure_ready(sync=False)
             return self._sync()
         except ServerUnreachableError:
+            return 0
+        except RecordError as exc:
+            if not self.is_server:
+                raise
+            self._last_error = str(exc)  # it answered but cannot take runs now (e.g. a newer schema): they wait
             return 0
 
     def status(self, *, refresh: bool = False) -> StoreStatus:
