@@ -12,7 +12,7 @@ import pygame
 from game.app import theme
 from game.app.controls import DESCRIPTIONS, MOUSE_HELP, Bindings, gamepad_help
 from game.app.monitor import clock_text
-from game.app.widgets import draw_text, fit_size, panel, shade, text_surface, wrap
+from game.app.widgets import draw_text, fit_size, panel, shade, text_surface, wrap_cached
 from game.sim.procedure import Procedure
 
 #: Procedure messages and dose notifications stay on the panel for this long (s of procedure time).
@@ -36,8 +36,11 @@ def draw_status(
     p: Procedure,
     warnings: list[str] = (),
     footer: str = "F1 controls   Esc pause",
+    chrome: bool = True,
 ) -> None:
-    panel(surface, rect)
+    """The status panel in ``rect`` (``chrome=False``: its background was already drawn from a cache)."""
+    if chrome:
+        panel(surface, rect)
     scale = rect.height / 380.0
     size = max(15, min(30, int(21 * scale)))
     small = max(14, size - 3)
@@ -91,7 +94,7 @@ def draw_status(
     y += line // 4
     # The objective.
     objective = p.objective.status.message
-    for text in wrap(objective, theme.font(size), inner)[:3]:
+    for text in wrap_cached(objective, size, inner)[:3]:
         if text:
             draw_text(surface, text, (x, y), size=size, colour=theme.ACCENT)
         y += line
@@ -101,7 +104,7 @@ def draw_status(
     recent = sorted((n for n in notes if p.t_s - n[0] <= NOTE_SHOW_S), key=lambda n: -n[0])
     footer_y = rect.bottom - int(small * 1.4)
     for _t, message, colour in recent:
-        for text in wrap(message, theme.font(small), inner - 8)[:2]:
+        for text in wrap_cached(message, small, inner - 8)[:2]:
             if y + small > footer_y - 4:
                 break
             draw_text(surface, f"! {text}", (x, y), size=small, colour=colour)
@@ -109,7 +112,7 @@ def draw_status(
     for message in warnings:
         if y + small > footer_y - 4:
             break
-        for text in wrap(message, theme.font(small - 1), inner)[:2]:
+        for text in wrap_cached(message, small - 1, inner)[:2]:
             draw_text(surface, text, (x, y), size=small - 1, colour=theme.WARNING)
             y += int(small * 1.05)
     draw_text(surface, footer, (rect.right - 12, rect.bottom - 8), size=small,

@@ -53,12 +53,14 @@ def image_rect(screen: pygame.Rect, band_px: int) -> pygame.Rect:
     return rect
 
 
-def bezel(surface: pygame.Surface, rect: pygame.Rect) -> pygame.Rect:
-    """A monitor's housing (dark bezel, name plate); returns the black screen inside it."""
-    pygame.draw.rect(surface, theme.MONITOR_BEZEL, rect, border_radius=8)
-    pygame.draw.rect(surface, theme.PANEL_EDGE, rect, width=1, border_radius=8)
+def bezel(surface: pygame.Surface, rect: pygame.Rect, chrome: bool = True) -> pygame.Rect:
+    """A monitor's housing (a dark bezel round a black screen); returns the screen. ``chrome=False``: the caller
+    has already drawn the housing (from a cached surface), only the screen's rectangle is wanted."""
     screen = rect.inflate(-10, -10)
-    pygame.draw.rect(surface, (0, 0, 0), screen)
+    if chrome:
+        pygame.draw.rect(surface, theme.MONITOR_BEZEL, rect, border_radius=8)
+        pygame.draw.rect(surface, theme.PANEL_EDGE, rect, width=1, border_radius=8)
+        pygame.draw.rect(surface, (0, 0, 0), screen)
     return screen
 
 
@@ -80,10 +82,12 @@ class LiveMonitor:
     def __init__(self) -> None:
         self.image = ImageCache()
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect, p: Procedure, alpha: float = 0.0) -> None:
+    def draw(
+        self, surface: pygame.Surface, rect: pygame.Rect, p: Procedure, alpha: float = 0.0, chrome: bool = True
+    ) -> None:
         size = max(15, int(rect.height * OVERLAY_FRACTION))
         band = int(size * 1.5)
-        screen = bezel(surface, rect)
+        screen = bezel(surface, rect, chrome)
         img = image_rect(screen, band)
         if p.last_image_t_s is not None:
             surface.blit(self.image.surface(p.fluoroscope.live_image, img.width), img)
@@ -155,10 +159,10 @@ class ReferenceMonitor:
     def __init__(self) -> None:
         self.image = ImageCache()
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect, p: Procedure) -> None:
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect, p: Procedure, chrome: bool = True) -> None:
         size = max(14, int(rect.height * OVERLAY_FRACTION * 1.6))
         band = int(size * 1.5)
-        screen = bezel(surface, rect)
+        screen = bezel(surface, rect, chrome)
         img = image_rect(screen, band)
         chain = p.fluoroscope.chain
         if chain.roadmap is not None:

@@ -167,8 +167,8 @@ def _render_size(out: Path, size: tuple[int, int], data: dict) -> list[Path]:
             reached.set()
             release.wait(10.0)
 
-        loading = LoadingScene(app, f"Preparing the room: {level.definition.title}", held_loading,
-                               lambda _: MenuScene(app))  # fmt: skip
+        loading = LoadingScene(app, "Preparing the room", held_loading, lambda _: MenuScene(app),
+                               subtitle=level.definition.title)  # fmt: skip
         app.scenes.push(loading)
         reached.wait(10.0)
         shot(5, "loading")

@@ -32,24 +32,36 @@ def wrap(text: str, font: pygame.font.Font, width_px: int) -> list[str]:
     return lines[:-1]
 
 
+@lru_cache(maxsize=512)
+def wrap_cached(text: str, size: int, width_px: int, bold: bool = False) -> tuple[str, ...]:
+    """:func:`wrap` at a font size, remembered (the HUD wraps the same objective every frame)."""
+    return tuple(wrap(text, theme.font(size, bold), width_px))
+
+
 @lru_cache(maxsize=4096)
 def text_surface(text: str, size: int, colour: tuple, bold: bool = False, outline: bool = False) -> pygame.Surface:
     """``text`` rendered once (cached); ``outline`` rings it in black, as monitor overlays are."""
     font = theme.font(size, bold)
     image = font.render(text, True, colour)
-    if not outline:
-        return image
-    ringed = pygame.Surface((image.get_width() + 2, image.get_height() + 2), pygame.SRCALPHA)
-    shadow = font.render(text, True, (0, 0, 0))
-    for dx, dy in OUTLINE_OFFSETS:
-        ringed.blit(shadow, (1 + dx, 1 + dy))
-    ringed.blit(image, (1, 1))
-    return ringed
+    if outline:
+        ringed = pygame.Surface((image.get_width() + 2, image.get_height() + 2), pygame.SRCALPHA)
+        shadow = font.render(text, True, (0, 0, 0))
+        for dx, dy in OUTLINE_OFFSETS:
+            ringed.blit(shadow, (1 + dx, 1 + dy))
+        ringed.blit(image, (1, 1))
+        image = ringed
+    # In the display's own pixel format, blitting is several times faster (once per text, then cached).
+    return image.convert_alpha() if pygame.display.get_surface() is not None else image
 
 
 def clear_caches() -> None:
-    """Forget rendered text (after ``pygame.quit()`` the cached surfaces and fonts are dead)."""
+    """Forget rendered text and cached surfaces (after ``pygame.quit()`` they are dead)."""
+    from game.app.scenes.procedure import room_chrome
+
+    room_chrome.cache_clear()
     text_surface.cache_clear()
+    wrap_cached.cache_clear()
+    fit_size.cache_clear()
     theme.font.cache_clear()
 
 
@@ -67,6 +79,7 @@ def text_width(text: str, size: int, bold: bool = False) -> int:
     return theme.font(size, bold).size(text)[0]
 
 
+@lru_cache(maxsize=2048)
 def fit_size(text: str, size: int, width_px: int, bold: bool = False, smallest: int = 14) -> int:
     """The largest font size up to ``size`` at which ``text`` fits in ``width_px``."""
     while size > smallest and text_width(text, size, bold) > width_px:

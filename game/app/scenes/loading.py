@@ -15,13 +15,15 @@ import pygame
 from game.app import theme
 from game.app.jobs import Job, Progress
 from game.app.scene import Scene
-from game.app.widgets import draw_text, panel, wrap
+from game.app.widgets import draw_text, fit_size, panel, wrap
 
 
 class LoadingScene(Scene):
-    def __init__(self, app, title: str, work: Callable[[Progress], Any], then: Callable[[Any], Scene]):
+    def __init__(
+        self, app, title: str, work: Callable[[Progress], Any], then: Callable[[Any], Scene], subtitle: str = ""
+    ):
         super().__init__(app)
-        self.title, self.work, self.then = title, work, then
+        self.title, self.subtitle, self.work, self.then = title, subtitle, work, then
         self.job: Job | None = None
         self.problem: str | None = None
 
@@ -55,8 +57,12 @@ class LoadingScene(Scene):
         box = pygame.Rect(0, 0, int(min(width - 80, 760 * s)), int(220 * s))
         box.center = (width // 2, height // 2)
         panel(surface, box)
-        draw_text(surface, self.title, (box.centerx, box.y + int(24 * s)), size=int(30 * s), bold=True,
-                  anchor="midtop")  # fmt: skip
+        inner = box.width - 40
+        draw_text(surface, self.title, (box.centerx, box.y + int(22 * s)), size=fit_size(self.title, int(30 * s),
+                  inner, bold=True), bold=True, anchor="midtop")  # fmt: skip
+        if self.subtitle:
+            draw_text(surface, self.subtitle, (box.centerx, box.y + int(60 * s)), colour=theme.TEXT_DIM,
+                      size=fit_size(self.subtitle, int(22 * s), inner), anchor="midtop")  # fmt: skip
         if self.problem is not None:
             y = box.y + int(80 * s)
             for line in wrap(self.problem, theme.font(int(20 * s)), box.width - 40)[:5]:
@@ -139,7 +145,8 @@ def procedure_loading(app, level, seed: int = 0) -> LoadingScene:
 
     return LoadingScene(
         app,
-        f"Preparing the room: {level.definition.title}",
+        "Preparing the room",
         prepare_procedure_work(level, seed),
         lambda procedure: ProcedureScene(app, level, seed, procedure=procedure),
+        subtitle=level.definition.title,
     )

@@ -29,8 +29,8 @@ MAX_STEPS_PER_FRAME = 8
 
 def ReplayLoadScene(app, path: Path | str) -> LoadingScene:
     """The replay viewer behind a progress bar while the replay is re-simulated once."""
-    return LoadingScene(app, f"Loading the replay {Path(path).name}", lambda progress: record_replay(path, progress),
-                        lambda recording: ReplayViewerScene(app, recording))  # fmt: skip
+    return LoadingScene(app, "Loading the replay", lambda progress: record_replay(path, progress),
+                        lambda recording: ReplayViewerScene(app, recording), subtitle=str(path))  # fmt: skip
 
 
 class ReplayViewerScene(Scene):
