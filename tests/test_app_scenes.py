@@ -267,6 +267,7 @@ def test_leaderboard_link_is_guarded():
 
 # --- pause, quit, restart ---------------------------------------------------------------------------------------------
 def test_pause_menu_quit_still_records_and_stores_the_run(tutorial, private_dirs):
+    from game.app.scenes.level_select import LevelSelectScene
     from game.app.scenes.menu import MenuScene
     from game.app.scenes.pause import QUIT, PauseScene
     from game.app.scenes.procedure import ProcedureScene
@@ -284,7 +285,8 @@ def test_pause_menu_quit_still_records_and_stores_the_run(tutorial, private_dirs
     app.frame([], 30, 0.0)
     assert room.procedure.t_s == t  # time stands still under the pause menu
     pause.choose(QUIT)
-    assert isinstance(app.scenes.top, MenuScene)
+    assert isinstance(app.scenes.top, LevelSelectScene)
+    assert isinstance(app.scenes.below(app.scenes.top), MenuScene)
     app.close()
     lines = room.replay_path.read_text().splitlines()
     assert json.loads(lines[-1])["action"] == "end"
@@ -420,4 +422,72 @@ def test_unreadable_settings_fall_back_with_a_warning(private_dirs):
     (private_dirs / "config" / "settings.json").write_text("{oops")
     app = make_app()
     assert app.settings.volume == 0.7 and "settings.json" in app.warnings[0]
+    app.close()
+
+
+def test_debrief_goes_on_even_when_the_game_was_opened_straight_at_a_level(tutorial, tutorial_replay):
+    """``lumen play LEVEL`` has no menu below the debrief: "Main menu" and "Level select" still lead there."""
+    from game.app.scenes.debrief import DebriefScene
+    from game.app.scenes.level_select import LevelSelectScene
+    from game.app.scenes.menu import MenuScene
+
+    path, result = tutorial_replay
+    app = make_app()
+    app.scenes.push(DebriefScene(app, tutorial, result, path))
+    app.scenes.top.choose(3)
+    assert isinstance(app.scenes.top, MenuScene) and len(app.scenes) == 1
+    app.scenes.replace(DebriefScene(app, tutorial, result, path))
+    app.go_home(to_levels=True)
+    assert isinstance(app.scenes.top, LevelSelectScene) and len(app.scenes) == 2
+    app.close()
+
+
+def test_the_room_plays_the_buzz_while_the_beam_is_on_and_the_five_minute_alarm(tutorial):
+    from game.app.scenes.procedure import ProcedureScene
+
+    class Sounds:
+        def __init__(self):
+            self.looping, self.played = set(), []
+
+        def loop(self, name, on):
+            (self.looping.add if on else self.looping.discard)(name)
+
+        def play(self, name):
+            self.played.append(name)
+
+    app = make_app()
+    app.sounds = Sounds()
+    room = ProcedureScene(app, tutorial, record=False)
+    app.scenes.push(room)
+    app.frame([key(pygame.KEYDOWN, "space")], 2, 0.0)
+    assert app.sounds.looping == {"buzz"}
+    app.frame([key(pygame.KEYUP, "space")], 2, 0.0)
+    assert app.sounds.looping == set()
+    room.procedure.ledger.fluoro_time_s = 299.99  # just before the 5-minute alarm
+    app.frame([key(pygame.KEYDOWN, "space")], 2, 0.0)
+    assert app.sounds.played == ["alarm"]
+    app.close()
+
+
+def test_a_class_code_is_checked_before_it_is_remembered():
+    from game.app.scenes.trainee import TraineeScene
+    from game.records.store import RecordStore
+
+    with RecordStore() as store:
+        code = store.create_class("Week 1", ["pedal-and-hold"])
+    app = make_app()
+    app.scenes.push(TraineeScene(app))
+    scene = TraineeScene(app)
+    app.scenes.push(scene)
+    scene.fields[0].text, scene.fields[1].text = TRAINEE, "ABCDEF" if code != "ABCDEF" else "ABCDEG"
+    scene.confirm()
+    scene.checking.wait(30)
+    app.frame([], 1, 0.0)
+    assert app.scenes.top is scene and scene.problem  # an unknown class: said so, nothing remembered
+    assert app.class_code is None
+    scene.fields[1].text = code.lower()
+    scene.confirm()
+    scene.checking.wait(30)
+    app.frame([], 1, 0.0)
+    assert app.scenes.top is not scene and app.class_code == code and app.trainee == TRAINEE
     app.close()

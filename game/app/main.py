@@ -91,6 +91,19 @@ class App:
         self.settings.trainee, self.settings.class_code = name or "", class_code or ""
         self.save_settings()
 
+    def go_home(self, to_levels: bool = False) -> None:
+        """Back to the main menu (or the level select above it), however the game was started."""
+        from game.app.scenes.level_select import LevelSelectScene
+        from game.app.scenes.menu import MenuScene
+
+        home = LevelSelectScene if to_levels else MenuScene
+        while self.scenes.top is not None and not isinstance(self.scenes.top, home | MenuScene):
+            self.scenes.pop()
+        if self.scenes.top is None:
+            self.scenes.push(MenuScene(self))  # started straight into a level (lumen play): the menu was not there
+        if not isinstance(self.scenes.top, home):
+            self.scenes.push(home(self))
+
     # --- gamepads -------------------------------------------------------------------------------------------------
     def _open_joysticks(self) -> None:
         try:
@@ -124,6 +137,8 @@ class App:
                 self._joystick_event(event)
             elif event.type == pygame.VIDEORESIZE:
                 self.screen = pygame.display.get_surface()
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F11:
+                self._toggle_fullscreen()
             elif self.scenes.top is not None:
                 self.scenes.top.handle_event(event)
         for _ in range(steps):
@@ -171,6 +186,13 @@ class App:
         if close:
             self.close()
         return 0
+
+    def _toggle_fullscreen(self) -> None:
+        try:
+            pygame.display.toggle_fullscreen()
+        except pygame.error:  # not every video driver can (the dummy one cannot)
+            return
+        self.screen = pygame.display.get_surface()
 
     def close(self) -> None:
         while self.scenes.top is not None:

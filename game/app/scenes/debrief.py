@@ -82,13 +82,10 @@ class DebriefScene(Scene):
             self.app.scenes.push(ReplayLoadScene(self.app, self.replay_path))
         elif index == 2 and self.next_level is not None:
             start_level(self.app, self.next_level, replace=True)
-        elif index in (2, 3):
-            self.app.scenes.pop()
-            if index == 3:
-                from game.app.scenes.menu import MenuScene
-
-                while len(self.app.scenes) and not isinstance(self.app.scenes.top, MenuScene):
-                    self.app.scenes.pop()
+        elif index == 2:
+            self.app.go_home(to_levels=True)
+        elif index == 3:
+            self.app.go_home()
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         surface.fill(theme.BACKGROUND)

@@ -8,7 +8,7 @@ from game.app.hud import draw_help
 from game.app.scene import Scene
 from game.app.widgets import Menu, draw_text, panel, shade
 
-ITEMS = ("Resume", "Controls", "Settings", "Restart the level", "End procedure (debrief)", "Quit to the menu")
+ITEMS = ("Resume", "Controls", "Settings", "Restart the level", "End procedure (debrief)", "Quit to the levels")
 RESUME, CONTROLS, SETTINGS, RESTART, END, QUIT = range(len(ITEMS))
 
 
@@ -60,7 +60,7 @@ class PauseScene(Scene):
         elif index == QUIT:
             self.app.scenes.pop()
             scene.abandon()
-            self.app.scenes.pop()
+            self.app.go_home(to_levels=True)
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         self.procedure_scene.draw(surface, 0.0)

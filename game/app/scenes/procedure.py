@@ -227,7 +227,7 @@ class ProcedureScene(Scene):
             return
         p = self.procedure
         sounds.loop("buzz", p.fluoro or p.cine)
-        sounds.loop("injector", p.inject_mL_per_s > 0)
+        sounds.loop("injector", p.contrast.injection is not None)  # silent once the allowed contrast is used up
         alarms = [n for n in p.ledger.notifications if n.kind == "fluoro_alarm"]
         if len(alarms) > self._notified:
             sounds.play("alarm")

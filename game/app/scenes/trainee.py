@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pygame
 
 from game.app import theme
+from game.app.jobs import Job
 from game.app.scene import Scene
 from game.app.widgets import TextField, draw_text, fit_size, panel
 
@@ -18,6 +19,7 @@ class TraineeScene(Scene):
         self.fields = [TextField(app.trainee or "", 40), TextField(app.class_code or "", 6)]
         self.focus = 1 if focus_class else 0
         self.problem: str | None = None
+        self.checking: Job | None = None  # the class code being looked up in the records
         self.t_s = 0.0
 
     def on_enter(self) -> None:
@@ -27,6 +29,8 @@ class TraineeScene(Scene):
         pygame.key.stop_text_input()
 
     def handle_event(self, event: pygame.event.Event) -> None:
+        if self.checking is not None:
+            return  # the class code is being looked up
         if event.type == pygame.KEYDOWN:
             if event.key == pygame.K_ESCAPE:
                 self.app.scenes.pop()
@@ -55,6 +59,15 @@ class TraineeScene(Scene):
         except InvalidInputError as exc:
             self.problem = str(exc)
             return
+        if code is None:
+            self._accept(name, None)
+            return
+        from game.records.cli import check_run_target
+
+        self.checking = Job(lambda progress: check_run_target(name, code), name="lumen-check-class")
+        self._pending = (name, code)
+
+    def _accept(self, name: str, code: str | None) -> None:
         self.app.set_trainee(name, code)
         if self.then is not None:
             self.app.scenes.replace(self.then())
@@ -63,6 +76,14 @@ class TraineeScene(Scene):
 
     def update(self, dt_s: float) -> None:
         self.t_s += dt_s
+        job = self.checking
+        if job is not None and job.done:
+            self.checking = None
+            problem = job.result if job.error is None else str(job.error)
+            if problem:
+                self.problem = problem
+            else:
+                self._accept(*self._pending)
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         surface.fill(theme.BACKGROUND)
@@ -87,7 +108,9 @@ class TraineeScene(Scene):
             self.fields[i].draw(surface, rect, self.focus == i, blink, placeholder)
             self._rects.append(rect)
             y = rect.bottom + int(20 * s)
-        if self.problem:
+        if self.checking is not None:
+            draw_text(surface, "looking up the class code...", (x, y), size=int(20 * s), colour=theme.TEXT_DIM)
+        elif self.problem:
             draw_text(surface, self.problem, (x, y), size=fit_size(self.problem, int(20 * s), inner),
                       colour=theme.DANGER)  # fmt: skip
         hint = "Enter: confirm   Tab: next field   Esc: cancel"
