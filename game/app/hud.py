@@ -91,7 +91,17 @@ def draw_status(
         fraction = value / (2 * reference) if reference > 0 else 0.0
         _bar(surface, pygame.Rect(x, y, inner, 5), fraction, theme.WARNING if value > reference else theme.GOOD, 0.5)
         y += 10
-    y += line // 4
+    # The dose alarms so far: the 5-minute fluoroscopy alarm and the Ka,r notification levels.
+    alarms = [n for n in ledger.notifications if n.kind == "fluoro_alarm"]
+    kerma = [n for n in ledger.notifications if n.kind != "fluoro_alarm"]
+    if alarms or kerma:
+        parts = [f"{len(alarms) * 5} min fluoroscopy"] if alarms else []
+        parts += [kerma[-1].message] if kerma else []
+        draw_text(surface, "Dose alarms: " + "; ".join(parts), (x, y), size=fit_size("Dose alarms: " + "; ".join(
+                  parts), small, inner), colour=theme.DANGER)  # fmt: skip
+    else:
+        draw_text(surface, "Dose alarms: none", (x, y), size=small, colour=theme.TEXT_DIM)
+    y += int(small * 1.3)
     # The objective.
     objective = p.objective.status.message
     for text in wrap_cached(objective, size, inner)[:3]:

@@ -115,6 +115,9 @@ class LiveMonitor:
         ]
         if technique is not None:
             right.append(f"{technique.kvp:.0f} kV  {technique.mA:.1f} mA")
+            if p.fluoro or p.cine:  # the dose rate at the reference point, as the monitor shows it while the beam is on
+                rate = technique.air_kerma_irp_mGy * technique.pulse_rate_per_s * 60.0
+                right.append(f"{rate:.1f} mGy/min")
         for i, text in enumerate(left):
             draw_text(surface, text, (img.x + pad, img.y + pad + i * line), size=size, colour=theme.OVERLAY,
                       outline=True)  # fmt: skip

@@ -154,6 +154,17 @@ class DebriefScene(Scene):
             draw_text(surface, f"{points:g} / {top:g}", (x + inner, y), size=size - 3, colour=theme.TEXT_DIM,
                       anchor="topright")  # fmt: skip
             y += int((size - 3) * 1.12)
+        complications = r.get("complications") or []
+        if complications:
+            y += int(10 * s)
+            draw_text(surface, "Complications", (x, y), size=size, bold=True, colour=theme.DANGER)
+            y += int(size * 1.2)
+            for c in complications[:3]:
+                where = c.get("branch") or "the vessel"
+                text = f"{c['kind']} at {c['t_s']:.0f} s: {c['instrument']} in {where.replace('_', ' ')}, " \
+                       f"{c['force_N']:.2f} N"  # fmt: skip
+                draw_text(surface, text, (x, y), size=fit_size(text, size - 2, inner), colour=theme.DANGER)
+                y += int(size * 1.1)
         # Right: the chart, the feedback, the buttons.
         rx, ry = right.x + int(16 * s), right.y + int(14 * s)
         rinner = right.width - int(32 * s)

@@ -3,12 +3,16 @@ stars and score on each (read from the records store in the background)."""
 
 from __future__ import annotations
 
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
 import pygame
 
 from game.app import theme
 from game.app.records import best_per_level
 from game.app.scene import Scene
-from game.app.widgets import draw_stars, draw_text, fit_size, panel
+from game.app.widgets import draw_stars, draw_text, fit_size, panel, wrap_cached
 from game.sim.level.library import shipped_levels
 
 
@@ -98,10 +102,16 @@ class LevelSelectScene(Scene):
             who += f"   class {self.app.class_code}"
         draw_text(surface, who, (width - margin, int(44 * s)), size=int(22 * s), colour=theme.TEXT_DIM,
                   anchor="topright")  # fmt: skip
-        table = pygame.Rect(margin, int(100 * s), width - 2 * margin, height - int(170 * s))
-        panel(surface, table)
         size = int(24 * s)
         row_h = int(62 * s)
+        full = height - int(170 * s)
+        wanted = int(52 * s) + row_h * max(1, len(self.levels))
+        table = pygame.Rect(margin, int(100 * s), width - 2 * margin, min(full, wanted))
+        panel(surface, table)
+        if full - table.height > int(160 * s) and self.levels:
+            room = min(full - table.height - int(16 * s), int(210 * s))
+            details = pygame.Rect(margin, table.bottom + int(16 * s), table.width, room)
+            self._draw_details(surface, details, self.levels[self.selected], s)
         cols = {
             "n": table.x + int(20 * s),
             "title": table.x + int(64 * s),
@@ -147,6 +157,7 @@ class LevelSelectScene(Scene):
                           colour=theme.TEXT_DIM, anchor="midleft")  # fmt: skip
             y += row_h
         job = self.records
+        table = pygame.Rect(margin, int(100 * s), width - 2 * margin, full)
         status = []
         if not job.done:
             status.append("reading your results...")
@@ -162,3 +173,40 @@ class LevelSelectScene(Scene):
         hint = f"Up/Down: choose   Enter: briefing{board}   T: change trainee   Esc: back"
         draw_text(surface, hint, (width // 2, height - int(24 * s)), size=int(20 * s), colour=theme.TEXT_DIM,
                   anchor="midbottom")  # fmt: skip
+
+    def _draw_details(self, surface: pygame.Surface, rect: pygame.Rect, info, s: float) -> None:
+        """The selected level: its case, what a competent run uses, and the trainee's best against that."""
+        panel(surface, rect)
+        x, y = rect.x + int(20 * s), rect.y + int(14 * s)
+        inner = rect.width - int(40 * s)
+        raw = _level_text(info.path)
+        size = int(21 * s)
+        draw_text(surface, info.title, (x, y), size=fit_size(info.title, int(26 * s), inner), bold=True)
+        y += int(36 * s)
+        lines = wrap_cached(str(raw.get("briefing", "")), size, inner)
+        for line in [line for line in lines if line][:3]:
+            draw_text(surface, line, (x, y), size=size, colour=theme.TEXT_DIM)
+            y += int(size * 1.2)
+        ref = raw.get("reference", {}) if isinstance(raw.get("reference"), dict) else {}
+        y += int(8 * s)
+        if ref:
+            fluoro, kerma, kap = (ref.get(k, "?") for k in ("fluoro_time_s", "air_kerma_mGy", "kap_Gycm2"))
+            text = f"A competent run: fluoroscopy {fluoro} s, Ka,r {kerma} mGy, KAP {kap} Gy·cm²"
+            draw_text(surface, text, (x, y), size=fit_size(text, size, inner), colour=theme.TEXT)
+            y += int(size * 1.3)
+        best = self.bests.get(info.id)
+        if best is not None:
+            when = best.finished_at.strftime("%d %b %Y")
+            text = (f"Your best ({when}, {best.attempts} run{'s' if best.attempts != 1 else ''}): fluoroscopy "
+                    f"{best.fluoro_time_s:.1f} s, Ka,r {best.air_kerma_mGy:.1f} mGy, KAP {best.kap_Gycm2:.2f} Gy·cm², "
+                    f"score {best.score:.0f}")  # fmt: skip
+            draw_text(surface, text, (x, y), size=fit_size(text, size, inner), colour=theme.ACCENT)
+
+
+@lru_cache(maxsize=64)
+def _level_text(path: str) -> dict:
+    """The raw fields of a level file (briefing, reference) for the details panel; empty if unreadable."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
