@@ -197,3 +197,11 @@ def test_full_frame_benchmark_reports_the_contract_keys():
     assert figures["size"] == "1280x800" and figures["fluoro"] and figures["contrast_mL"] > 0
     assert figures["median"] > 0 and figures["p95"] >= figures["median"] and figures["fps_median"] > 0
     json.dumps(figures)
+
+
+def test_bench_json_is_exactly_one_json_object_on_stdout(tmp_path):
+    done = _lumen("bench", "--json", "--quick", env_dirs=tmp_path)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    for key in ("physics_step_ms", "image_ms", "frame_ms_median", "frame_ms_p95", "fps_median"):
+        assert figures[key] > 0

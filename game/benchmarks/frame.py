@@ -55,6 +55,7 @@ def full_frame_ms(frames: int = 480, size: tuple[int, int] = FRAME_SIZE, seed: i
     """Median and p95 time (ms) of one full display frame of the procedure room, headless."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # --json: nothing but the JSON object on stdout
     import pygame
 
     from game.app.main import App, FixedClock
