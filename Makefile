@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test processes: one per core (the autopilot plays every shipped level twice; the levels spread over them).
+TEST_WORKERS ?= auto
 
 .PHONY: play test lint format bench clean setup
 
@@ -26,7 +28,7 @@ format: $(STAMP)
 	$(BIN)/ruff format game tests tools
 
 test: $(STAMP)
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/lumen bench

@@ -1,16 +1,17 @@
 """Solvability on unseen anatomy: the autopilot against generated levels, many seeds, varied targets.
 
-``python -m game.benchmarks.solvability [SEEDS]`` builds levels from the parametric generators (each seed a new
-patient), with targets a trainee meets (renal, visceral, contralateral iliac; supra-aortic vessels), lets the
+``python -m game.benchmarks.solvability [SEEDS] [--jobs N]`` builds levels from the parametric generators (each
+seed a new patient), with targets a trainee meets (renal, visceral, contralateral iliac; supra-aortic vessels), lets the
 expert autopilot play each, and prints one JSON object: the success rate per generator and, for every failure,
 the level and why (which branch it could not enter).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from game.sim.level import parse_level
@@ -83,35 +84,79 @@ time_limit_s = 900
 """
 
 
-def run(seeds: int = 20, cases: tuple[Case, ...] = CASES) -> dict:
+def solve(case: Case, seed: int) -> dict:
+    """The expert autopilot on ``case`` for the patient of ``seed``: its result."""
+    level = parse_level(level_text(case, seed).encode(), f"{case.generator}/{case.target}/seed {seed}")
+    return autoplay_level(level, "expert", seed=seed)
+
+
+def _solve(job: tuple[Case, int]) -> tuple[Case, dict]:
+    return job[0], solve(*job)
+
+
+def run(seeds: int = 20, cases: tuple[Case, ...] = CASES, jobs: int = 1) -> dict:
+    """Every case on ``seeds`` patients (``jobs`` processes); success rates per generator and every failure."""
     per_generator: dict[str, list[int]] = {}
+    per_target: dict[str, list[int]] = {}
     failures = []
     started = time.perf_counter()
     sim_s = 0.0
-    for case in cases:
-        for seed in range(seeds):
-            level = parse_level(level_text(case, seed).encode(), f"{case.generator}/{case.target}/seed {seed}")
-            result = autoplay_level(level, "expert", seed=seed)
-            sim_s += result["sim_time_s"]
-            tally = per_generator.setdefault(case.generator, [0, 0])
-            tally[0] += int(result["success"])
-            tally[1] += 1
-            if not result["success"]:
-                failures.append({
-                    "level": result["level"],
-                    "outcome": result["outcome"],
-                    "why": result.get("autopilot_problem") or result["message"],
-                })  # fmt: skip
+    work = [(case, seed) for case in cases for seed in range(seeds)]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(_solve, work))
+    else:
+        results = [_solve(job) for job in work]
+    for case, result in results:
+        sim_s += result["sim_time_s"]
+        for key, tally in ((case.generator, per_generator), (f"{case.generator}/{case.target}", per_target)):
+            counts = tally.setdefault(key, [0, 0])
+            counts[0] += int(result["success"])
+            counts[1] += 1
+        if not result["success"]:
+            failures.append({
+                "level": result["level"],
+                "outcome": result["outcome"],
+                "why": result.get("autopilot_problem") or result["message"],
+            })  # fmt: skip
     wall_s = time.perf_counter() - started
     return {
         "success_rate": {g: round(ok / n, 3) for g, (ok, n) in per_generator.items()},
         "runs": {g: n for g, (_, n) in per_generator.items()},
+        "success_rate_per_target": {g: round(ok / n, 3) for g, (ok, n) in per_target.items()},
         "failures": failures,
         "sim_time_s": round(sim_s, 1),
         "wall_time_s": round(wall_s, 1),
+        "jobs": jobs,
         "speed_x_real_time": round(sim_s / wall_s, 1) if wall_s else None,
     }
 
 
+def shipped_speed(styles: tuple[str, ...] = ("expert", "careless")) -> dict:
+    """Every shipped level autoplayed headless (imaging at the pulse rate): simulated time against wall time."""
+    from game.sim.level import load_level
+    from game.sim.level.library import level_files
+
+    rows = {}
+    for path in level_files():
+        level = load_level(path)
+        for style in styles:
+            started = time.perf_counter()
+            result = autoplay_level(level, style, seed=0)
+            wall_s = time.perf_counter() - started
+            rows[f"{level.definition.id}/{style}"] = {
+                "success": result["success"],
+                "sim_time_s": result["sim_time_s"],
+                "wall_time_s": round(wall_s, 2),
+                "speed_x_real_time": round(result["sim_time_s"] / wall_s, 1),
+            }
+    return rows
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 20), indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", nargs="?", type=int, default=20, help="patients per case (seeds 0..N-1)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes to run in parallel")
+    parser.add_argument("--shipped", action="store_true", help="instead: speed of autoplay on every shipped level")
+    args = parser.parse_args()
+    print(json.dumps(shipped_speed() if args.shipped else run(args.seeds, jobs=args.jobs), indent=1))

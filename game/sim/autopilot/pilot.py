@@ -63,7 +63,10 @@ FOLLOW_GAP_MM = 40.0
 #: A tip this far (mm) from the field's centre, as a fraction of half the field, prompts a table move.
 RECENTRE_FRACTION = 0.55
 #: Hand injection for a selective angiogram: rate (mL/s), duration (s), cine kept on after it (s).
-INJECT_ML_PER_S = 4.0
+#: The rate is this fraction of the blood flow at the tip (known from the anatomy), so the branch fills with contrast
+#: at about a sixth of its concentration (DOMAIN.md: renal 3-6, carotid ~7, aortogram 8-20 mL/s).
+INJECT_FRACTION_OF_FLOW = 0.2
+INJECT_ML_PER_S_RANGE = (3.0, 20.0)
 INJECT_S = 1.5
 CINE_AFTER_S = 0.8
 CINE_RUN_S = 1.0
@@ -79,6 +82,8 @@ ENGAGE_BELOW_MM = 10.0
 ENGAGE_STEP_MM = 3.0
 WIRE_PROBE_MM = 12.0
 WIRE_OUT_TRIES = 4
+SEAT_ALONE_STEPS = 8
+SEAT_ALONE_STEP_MM = 6.0
 WIRE_PARKED_MM = 25.0
 #: Stenting: bring the stent this far short of the lesion quickly, then centre its markers on the lesion to within
 #: this (mm) in at most this many corrections; the balloon is inflated this long (s).
@@ -128,6 +133,7 @@ class Pilot:
         self.failure: str | None = None
         self.detours = 0
         self._detours_into: dict[int, int] = {}  # wrong branch index -> times the tip went in
+        self.seated_without_wire = False  # the catheter engaged the target itself, deep enough for the objective
         devices = procedure.instruments.devices
         self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
         self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
@@ -315,14 +321,28 @@ class Pilot:
         if objective.kind == ObjectiveKind.STENT:
             yield from self.place_stent(lead)
             return
-        # The catheter to the target over the wire.
-        yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
         catheter = self.catheter
         if catheter is None:
             raise StuckError("no catheter for the selective angiogram")
+        if not self.seated_without_wire:
+            yield from self.seat_over_wire(lead, catheter)
+        if objective.kind == ObjectiveKind.REACH:
+            return
+        self.do("cine", True)
+        self.do("inject", self.injection_rate_mL_per_s())
+        yield from self.wait(INJECT_S)
+        self.do("inject", 0.0)
+        yield from self.wait(CINE_AFTER_S)
+        self.do("cine", False)
+        yield from self.wait(0.2)
+
+    def seat_over_wire(self, lead: str, catheter: str) -> Script:
+        """The catheter to the target over the wire; for an angiogram, the wire then back inside it."""
+        plan = self.plan
+        yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
         seat = self._capped(plan.target_route_mm + CATHETER_SEAT_MM)
         yield from self.follow(catheter, lead, seat)
-        if objective.kind == ObjectiveKind.REACH:
+        if self.level.definition.objective.kind == ObjectiveKind.REACH:
             yield from self.see(catheter)
             return
         # Selective angiogram: the wire back just inside the catheter (a shaped catheter whose wire is pulled
@@ -333,19 +353,15 @@ class Pilot:
             yield from self.move(lead, -behind, self.style.slow_mm_per_s * 2)
             yield from self.see(catheter)
             if self._past(self.last_seen[catheter], target_leg):
-                break
+                # A curve that re-forms as the wire leaves (a pigtail's loop) draws the tip back: ease it in.
+                deep = yield from self._seat_without_wire(target_leg)
+                if deep:
+                    break
             # It recoiled: wire out again, catheter back in, and keep the wire further forward this time.
             yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
             yield from self.follow(catheter, lead, seat)
         else:
             raise StuckError(f"the catheter does not stay in {self._branch_name(plan.legs[-1].branch)}")
-        self.do("cine", True)
-        self.do("inject", INJECT_ML_PER_S)
-        yield from self.wait(INJECT_S)
-        self.do("inject", 0.0)
-        yield from self.wait(CINE_AFTER_S)
-        self.do("cine", False)
-        yield from self.wait(0.2)
 
     def place_stent(self, lead: str) -> Script:
         """Stent across the lesion: the wire well beyond it, the catheter out over the wire (exchange), the stent
@@ -388,6 +404,13 @@ class Pilot:
         branch = self.tree.branches[self.plan.legs[-1].branch]
         markers = self.last_seen[self.stent].markers_mm
         return float(np.mean([arc_length_on(branch.points_mm, branch.s_mm, m) for m in markers]))
+
+    def injection_rate_mL_per_s(self) -> float:
+        """A hand (or pump) injection matched to the flow where the catheter's tip sits in the target branch."""
+        leg = self.plan.legs[-1]
+        flow_mL_per_s = self.tree.branches[leg.branch].flow_at(leg.exit_s_mm) / 60.0
+        low, high = INJECT_ML_PER_S_RANGE
+        return round(float(np.clip(INJECT_FRACTION_OF_FLOW * flow_mL_per_s, low, high)), 1)
 
     def approach(self, name: str, route_target_mm: float) -> Script:
         """Advance ``name`` until its tip is at ``route_target_mm`` along the route, looking every so often."""
@@ -553,7 +576,31 @@ class Pilot:
                 wired = yield from self._wire_out_of_engaged(junction)
                 if wired:
                     return
+                if next_leg == len(self.plan.legs) - 1 and self._catheter_is_the_goal():
+                    self.seated_without_wire = yield from self._seat_without_wire(next_leg)
+                    if self.seated_without_wire:
+                        return
         raise StuckError(f"could not engage {self._branch_name(self.plan.legs[next_leg].branch)} with the catheter")
+
+    def _catheter_is_the_goal(self) -> bool:
+        o = self.level.definition.objective
+        reach_with_catheter = o.kind == ObjectiveKind.REACH and o.instrument == self.catheter
+        return o.kind == ObjectiveKind.SELECTIVE_ANGIOGRAM or reach_with_catheter
+
+    def _seat_without_wire(self, leg: int) -> Generator[float, None, bool]:
+        """The wire will not go out into a short, sharply turning branch, but the catheter is in it: ease the
+        catheter in to the objective's depth, alone, looking after each step; True when it got there."""
+        cath = self.catheter
+        goal = self.plan.target_route_mm + 1.0
+        for _ in range(SEAT_ALONE_STEPS):
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            if not self._past(tip, leg) or tip.route_mm is None:
+                return False
+            if tip.route_mm >= goal:
+                return True
+            yield from self.move(cath, min(SEAT_ALONE_STEP_MM, goal - tip.route_mm + 0.5), self.style.slow_mm_per_s / 2)
+        return False
 
     def _wire_out_of_engaged(self, junction: Junction) -> Generator[float, None, bool]:
         """The catheter (or the wire probing from it) is in the ostium: take the wire out into the branch, turning
