@@ -362,6 +362,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"{figures['fps_median']:.0f} fps (simulation + image + monitors and HUD at "
         f"{figures['details']['frame']['size']}, {figures['details']['frame']['video_driver']} video driver)"
     )
+    frame = figures["details"]["frame"]
+    if frame.get("pulse_frame_ms_median") is not None:
+        print(
+            f"                {frame['pulse_frame_ms_median']:8.3f} ms median with an X-ray pulse "
+            f"({frame['pulse_frames']} of {frame['frames']} frames), {frame['other_frame_ms_median']:.3f} ms without"
+        )
     return EXIT_OK
 
 

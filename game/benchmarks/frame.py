@@ -85,8 +85,12 @@ def full_frame_ms(frames: int = 480, size: tuple[int, int] = FRAME_SIZE, seed: i
         frame([key(pygame.KEYDOWN, "x")])  # contrast flowing from the catheter tip
         for _ in range(30):
             frame()
-        samples = np.array([frame() for _ in range(frames)])
         p = scene.procedure
+        samples, pulsed = np.empty(frames), np.zeros(frames, dtype=bool)
+        for i in range(frames):
+            before = p.ledger.fluoro_pulses
+            samples[i] = frame()
+            pulsed[i] = p.ledger.fluoro_pulses != before
         figures = _stats(samples)
         figures.update(
             size=f"{size[0]}x{size[1]}",
@@ -96,6 +100,9 @@ def full_frame_ms(frames: int = 480, size: tuple[int, int] = FRAME_SIZE, seed: i
             contrast_mL=round(p.contrast_mL, 2),
             pulses=p.ledger.fluoro_pulses,
             frames=frames,
+            pulse_frames=int(pulsed.sum()),
+            pulse_frame_ms_median=round(float(np.median(samples[pulsed])), 4) if pulsed.any() else None,
+            other_frame_ms_median=round(float(np.median(samples[~pulsed])), 4) if (~pulsed).any() else None,
         )
         return figures
     finally:
