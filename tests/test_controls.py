@@ -137,3 +137,19 @@ def test_help_lists_the_gamepad_buttons_as_bound():
     bindings.rebind_button("roadmap", 0)
     rows = gamepad_help(bindings.buttons)
     assert "A: roadmap" in rows and "A: fluoro pedal" not in rows
+
+
+def test_mouse_and_gamepad_axes_are_remappable_in_the_file(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text('{"version": 1, "keys": {}, "analog": {"wheel_mm_per_notch": -4, "rotate_axis": 2, "x": 1}}')
+    loaded, warning = Bindings.load(path)
+    assert warning is None
+    mapper = InputMapper(loaded)
+    mapper.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1))
+    assert mapper.continuous(0.1)["advance"] == pytest.approx(-40.0)  # the wheel turned round
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=0, value=1.0, joy=0, instance_id=0))
+    assert mapper.continuous(0.1)["rotate"] == 0.0  # axis 0 no longer turns
+    mapper.handle(pygame.event.Event(pygame.JOYAXISMOTION, axis=2, value=1.0, joy=0, instance_id=0))
+    assert mapper.continuous(0.1)["rotate"] > 0
+    loaded.save(path)
+    assert Bindings.load(path)[0].analog == loaded.analog

@@ -109,6 +109,14 @@ DEFAULT_BUTTONS: dict[str, list[int]] = {
 GAMEPAD_AXIS_ROTATE = 0
 GAMEPAD_AXIS_PULL = 4  # left trigger
 GAMEPAD_AXIS_PUSH = 5  # right trigger
+#: The analogue controls, remappable in keys.json too: which gamepad axis does what, and the mouse's feel.
+DEFAULT_ANALOG: dict[str, float] = {
+    "push_axis": GAMEPAD_AXIS_PUSH,
+    "pull_axis": GAMEPAD_AXIS_PULL,
+    "rotate_axis": GAMEPAD_AXIS_ROTATE,
+    "wheel_mm_per_notch": MOUSE_WHEEL_MM,  # negative: the wheel the other way round
+    "drag_deg_per_px": MOUSE_DRAG_DEG_PER_PX,
+}
 #: The d-pad (hat 0): left/right swing the C-arm RAO/LAO, up/down cranial/caudal.
 HAT_COMMANDS = {(-1, 0): "rao", (1, 0): "lao", (0, 1): "cranial", (0, -1): "caudal"}
 
@@ -137,6 +145,7 @@ class Bindings:
 
     keys: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_KEYS.items()})
     buttons: dict[str, list[int]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BUTTONS.items()})
+    analog: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ANALOG))
 
     def command_for(self, key_name: str) -> list[str]:
         return [command for command, names in self.keys.items() if key_name in names]
@@ -166,7 +175,7 @@ class Bindings:
         """Write atomically, so a crash or a full disk never leaves a half-written file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        data = {"version": 1, "keys": self.keys, "buttons": self.buttons}
+        data = {"version": 1, "keys": self.keys, "buttons": self.buttons, "analog": self.analog}
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(tmp, path)
 
@@ -182,8 +191,9 @@ class Bindings:
             if not isinstance(keys, dict):
                 raise ValueError("'keys' is not an object")
             buttons = data.get("buttons", {})
-            if not isinstance(buttons, dict):
-                raise ValueError("'buttons' is not an object")
+            analog = data.get("analog", {})
+            if not isinstance(buttons, dict) or not isinstance(analog, dict):
+                raise ValueError("'buttons' and 'analog' must be objects")
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             return bindings, f"{path}: unreadable key bindings ({exc}); using the defaults"
         for command, names in keys.items():
@@ -193,6 +203,10 @@ class Bindings:
             ints = isinstance(numbers, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
             if command in DEFAULT_KEYS and ints:
                 bindings.buttons[command] = list(numbers)
+        for name, value in analog.items():
+            number = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1000
+            if name in DEFAULT_ANALOG and number:
+                bindings.analog[name] = int(value) if name.endswith("_axis") else float(value)
         return bindings, None
 
 
@@ -214,13 +228,13 @@ class InputMapper:
             for command in self.bindings.command_for(pygame.key.name(event.key)):
                 self._command(command, event.type == pygame.KEYDOWN)
         elif event.type == pygame.MOUSEWHEEL:
-            self._wheel_mm += event.y * MOUSE_WHEEL_MM
+            self._wheel_mm += event.y * self.bindings.analog["wheel_mm_per_notch"]
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self._dragging = True
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             self._dragging = False
         elif event.type == pygame.MOUSEMOTION and self._dragging:
-            self._drag_deg += event.rel[0] * MOUSE_DRAG_DEG_PER_PX
+            self._drag_deg += event.rel[0] * self.bindings.analog["drag_deg_per_px"]
         elif event.type in (pygame.JOYBUTTONDOWN, pygame.JOYBUTTONUP):
             for command in self.bindings.command_for_button(event.button):
                 self._command(command, event.type == pygame.JOYBUTTONDOWN)
@@ -260,11 +274,12 @@ class InputMapper:
         fast = FAST_FACTOR if "fast" in self.held else 1.0
         advance = ADVANCE_MM_PER_S * fast * (("advance" in self.held) - ("retract" in self.held))
         rotate = ROTATE_DEG_PER_S * fast * (("rotate_cw" in self.held) - ("rotate_ccw" in self.held))
-        push = (self._axes.get(GAMEPAD_AXIS_PUSH, -1.0) + 1.0) / 2.0
-        pull = (self._axes.get(GAMEPAD_AXIS_PULL, -1.0) + 1.0) / 2.0
+        analog = self.bindings.analog
+        push = (self._axes.get(int(analog["push_axis"]), -1.0) + 1.0) / 2.0
+        pull = (self._axes.get(int(analog["pull_axis"]), -1.0) + 1.0) / 2.0
         if push > GAMEPAD_DEADZONE or pull > GAMEPAD_DEADZONE:
             advance = ADVANCE_MM_PER_S * FAST_FACTOR * (push - pull)
-        stick = self._axes.get(GAMEPAD_AXIS_ROTATE, 0.0)
+        stick = self._axes.get(int(analog["rotate_axis"]), 0.0)
         if abs(stick) > GAMEPAD_DEADZONE:
             rotate = ROTATE_DEG_PER_S * FAST_FACTOR * stick
         if self._wheel_mm and dt_s > 0:

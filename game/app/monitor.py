@@ -11,7 +11,7 @@ import numpy as np
 import pygame
 
 from game.app import theme
-from game.app.widgets import draw_text, text_surface
+from game.app.widgets import draw_text, fit_size, text_surface, text_width
 from game.sim.procedure import DT_S, Procedure
 
 GREY_PALETTE = [(i, i, i) for i in range(256)]
@@ -127,7 +127,9 @@ class LiveMonitor:
         # The bands above and below the image: the patient, the procedure clock, the room's state.
         top_y = (screen.y + img.y) // 2
         level = p.level.definition
-        draw_text(surface, f"LIVE  {level.patient.description[:60]}", (screen.x + pad, top_y), size=size - 2,
+        banner = f"LIVE  {level.patient.description}"
+        room = screen.width - 2 * pad - text_width("T 00:00", size - 2) - 3 * pad
+        draw_text(surface, banner, (screen.x + pad, top_y), size=fit_size(banner, size - 2, room, smallest=12),
                   colour=theme.TEXT_DIM, anchor="midleft")  # fmt: skip
         t_s = p.t_s + (0.0 if p.finished else alpha * DT_S)
         draw_text(surface, f"T {clock_text(t_s)}", (screen.right - pad, top_y), size=size - 2,

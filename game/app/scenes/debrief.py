@@ -180,7 +180,8 @@ class DebriefScene(Scene):
         draw_text(surface, "What to work on", (rx, ry), size=size, bold=True)
         ry += int(size * 1.3)
         menu_top = right.bottom - int(4 * 48 * s) - int(36 * s)
-        feedback = r["feedback"] or ["A clean run: nothing to add."]
+        clean = "A clean run: nothing to add." if r["success"] else "The objective was not met: see the task above."
+        feedback = r["feedback"] or [clean]
         fsize = size - 1
         for sentence in feedback:
             for i, line in enumerate(wrap(sentence, theme.font(fsize), rinner - int(18 * s))):

@@ -54,6 +54,14 @@ class SettingsScene(Scene):
                 if rect.collidepoint(event.pos):
                     self.selected = index
                     self.activate(index)
+        elif event.type == pygame.JOYHATMOTION:
+            dx, dy = event.value
+            if dy:
+                self.selected = (self.selected - dy) % self.rows
+            elif dx and self.selected == VOLUME:
+                self.set_volume(self.app.settings.volume + dx * VOLUME_STEP)
+        elif event.type == pygame.JOYBUTTONDOWN and event.button in (0, 1):
+            self.activate(self.selected) if event.button == 0 else self.app.scenes.pop()
         elif event.type == pygame.MOUSEWHEEL:
             self.selected = max(0, min(self.rows - 1, self.selected - event.y))
 
