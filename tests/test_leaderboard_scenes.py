@@ -112,6 +112,12 @@ def drive(app, frames: int, until=None, timeout_s: float = 30.0, events=None) ->
     return frames
 
 
+def settle(app, scene) -> None:
+    """Let a query that is still running (a loaded machine) finish, and the scene take and draw its answer."""
+    assert scene.feed.wait_idle(30)
+    drive(app, 2)
+
+
 def save(surface, shots: Path, name: str) -> Path:
     path = shots / f"{name}.png"
     pygame.image.save(surface, str(path))
@@ -135,6 +141,7 @@ def test_level_board_shows_the_leaderboard_and_the_trainee_s_runs(code, shots, o
     app = App()
     scene = open_scene(app, LevelBoardScene(app, "renal-cobra", "anna"), opened)
     assert drive(app, 300) == 300
+    settle(app, scene)
     data = scene.snapshot.data
     assert data is not None and scene.snapshot.error is None
     assert data.level_title.startswith("Selective left renal angiogram")
@@ -152,6 +159,7 @@ def test_level_board_without_a_trainee_uses_the_app_s_and_handles_an_empty_level
     app.trainee = "Cleo"
     scene = open_scene(app, LevelBoardScene(app, "renal-stent"), opened)
     drive(app, 300)
+    settle(app, scene)
     assert scene.trainee == "Cleo"
     assert scene.snapshot.data is not None and scene.snapshot.data.leaderboard == []
     save(app.screen, shots, "level_board_empty_1920x1080")
@@ -175,6 +183,7 @@ def test_class_board_runs_for_hundreds_of_frames_and_is_drawn_big(code, shots, o
     app = App(size=size)
     scene = open_scene(app, ClassBoardScene(app, code.lower()), opened)
     assert drive(app, 400) == 400
+    settle(app, scene)
     data = scene.snapshot.data
     assert data is not None and scene.snapshot.error is None
     assert (data.info.name, data.info.level_ids) == ("Radiology residents, March", tuple(LEVELS))
