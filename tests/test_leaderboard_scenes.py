@@ -30,6 +30,7 @@ from tests.records_support import result
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 FRAME_S = 1 / 60
 LEVELS = ["pedal-and-hold", "renal-cobra"]
+UNTIL_FRAMES = 10**6  # waiting for the board to show something is bounded by drive()'s wall-clock timeout
 
 
 @pytest.fixture(autouse=True)
@@ -202,7 +203,7 @@ def test_class_board_runs_for_hundreds_of_frames_and_is_drawn_big(code, shots, o
 def test_class_board_picks_up_a_run_added_while_it_is_open(database, code, shots, opened):
     app = App()
     scene = open_scene(app, ClassBoardScene(app, code, refresh_s=1.0), opened)
-    drive(app, 2000, until=lambda: scene.snapshot.data is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.data is not None)
     assert "Dev" not in {row.trainee for row in scene.snapshot.data.rows}
     with RecordStore() as station:  # another station finishes a run
         station.add_run(result("renal-cobra", 990, stars=3), None, "Dev", code)
@@ -211,7 +212,7 @@ def test_class_board_picks_up_a_run_added_while_it_is_open(database, code, shots
         data = scene.snapshot.data
         return data is not None and any(row.trainee == "Dev" for row in data.rows)
 
-    drive(app, 5000, until=dev_is_on_the_board)
+    drive(app, UNTIL_FRAMES, until=dev_is_on_the_board)
     drive(app, 2)  # the update after the new answer
     assert [(r.rank, r.trainee, r.total_score) for r in scene.snapshot.data.rows[:2]] == [
         (1, "Anna", 1450),
@@ -246,7 +247,7 @@ def test_class_board_says_offline_and_how_many_results_wait_when_the_server_is_u
         assert station.add_run(result(), None, "Anna", None).outcome is SubmitOutcome.QUEUED
     app = App()
     scene = open_scene(app, ClassBoardScene(app, "K7QX2M"), opened)
-    drive(app, 3000, until=lambda: scene.snapshot.status is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.status is not None)
     drive(app, 200)  # and it keeps running, retrying
     snapshot = scene.snapshot
     assert snapshot.status.kind is StatusKind.SERVER_UNREACHABLE and snapshot.data is None
@@ -260,7 +261,7 @@ def test_class_board_says_offline_and_how_many_results_wait_when_the_server_is_u
 def test_class_board_keeps_the_last_results_up_when_the_server_goes_away(code, shots, opened, monkeypatch):
     app = App()
     scene = open_scene(app, ClassBoardScene(app, code, refresh_s=0.5), opened)
-    drive(app, 2000, until=lambda: scene.snapshot.data is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.data is not None)
     good = scene.snapshot
 
     def unreachable(self, c):
@@ -271,7 +272,7 @@ def test_class_board_keeps_the_last_results_up_when_the_server_goes_away(code, s
     monkeypatch.setattr(
         RecordStore, "status", lambda self, refresh=False: StoreStatus(StatusKind.SERVER_UNREACHABLE, 2)
     )
-    drive(app, 3000, until=lambda: scene.snapshot.error is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.error is not None)
     drive(app, 2)
     assert scene.snapshot.data == good.data  # the old board stays up
     text, _ = footer_line(scene.snapshot)
@@ -289,11 +290,11 @@ def test_class_board_survives_a_failing_store_and_recovers(code, opened, monkeyp
     monkeypatch.setattr(RecordStore, "class_board", broken)
     app = App()
     scene = open_scene(app, ClassBoardScene(app, code, refresh_s=0.5), opened)
-    drive(app, 3000, until=lambda: scene.snapshot.error is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.error is not None)
     assert scene.snapshot.error == "RuntimeError: disk on fire" and scene.snapshot.data is None
     drive(app, 100)  # drawn with the message, no crash
     monkeypatch.setattr(RecordStore, "class_board", real)
-    drive(app, 3000, until=lambda: scene.snapshot.data is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.data is not None)
     assert scene.snapshot.error is None
 
 
@@ -312,7 +313,7 @@ def test_class_board_shows_what_is_wrong_with_the_code_or_the_database(
         monkeypatch.setenv("LUMEN_DB_URL", db_url)
     app = App()
     scene = open_scene(app, ClassBoardScene(app, class_code, refresh_s=0.5), opened)
-    drive(app, 3000, until=lambda: scene.snapshot.error is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.error is not None)
     drive(app, 60)
     assert scene.snapshot.error.startswith(message)
     save(app.screen, shots, f"class_board_error_{class_code}")
@@ -325,7 +326,7 @@ def test_a_long_class_turns_pages(opened):
             store.add_run(result(score=100 + i), None, f"Trainee {i:02d}", klass)
     app = App()
     scene = open_scene(app, ClassBoardScene(app, klass), opened)
-    drive(app, 3000, until=lambda: scene.snapshot.data is not None)
+    drive(app, UNTIL_FRAMES, until=lambda: scene.snapshot.data is not None)
     drive(app, 2)
     assert scene.pages >= 2 and scene.page == 0
     drive(app, int(leaderboard.PAGE_TURN_S / FRAME_S) + 5)
