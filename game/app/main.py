@@ -187,6 +187,10 @@ class App:
             self.close()
         return 0
 
+    def keep(self, job) -> None:
+        """Background work that must finish before the game closes (a run being stored)."""
+        self.jobs = [j for j in self.jobs if not j.done] + [job]
+
     def _toggle_fullscreen(self) -> None:
         try:
             pygame.display.toggle_fullscreen()

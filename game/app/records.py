@@ -56,8 +56,9 @@ def save_run(result: dict[str, Any], replay_path: Path | None, trainee: str | No
     return Job(work, name="lumen-save-run")
 
 
-def best_per_level(trainee: str | None) -> Job:
-    """The trainee's best run per level, as ``{level_id: LevelBest}`` (empty without a trainee)."""
+def best_per_level(trainee: str | None, after: list[Job] = ()) -> Job:
+    """The trainee's best run per level, as ``{level_id: LevelBest}`` (empty without a trainee), read once the
+    runs being stored (``after``) are in."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from game.records.errors import RecordError
@@ -75,6 +76,8 @@ def best_per_level(trainee: str | None) -> Job:
         return Job(fail)
 
     def work(progress) -> dict:
+        for job in after:
+            job.wait(30.0)
         try:
             return {best.level_id: best for best in store.best_per_level(trainee)}
         except (RecordError, SQLAlchemyError) as exc:

@@ -57,10 +57,6 @@ class DebriefScene(Scene):
         items += ["Next level" if self.next_level else "Level select", "Main menu"]
         self.menu = Menu(items)
 
-    def on_exit(self) -> None:
-        if self.saving is not None:
-            self.saving.wait(10.0)  # let the run reach the database before the game moves on or quits
-
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type == pygame.KEYDOWN:
             shortcuts = {pygame.K_r: 0, pygame.K_v: 1, pygame.K_n: 2, pygame.K_ESCAPE: 3}

@@ -37,7 +37,7 @@ class LevelSelectScene(Scene):
         self._refresh()  # a run may have been stored since
 
     def _refresh(self) -> None:
-        self.records = best_per_level(self.app.trainee)
+        self.records = best_per_level(self.app.trainee, [job for job in self.app.jobs if not job.done])
 
     @property
     def bests(self) -> dict:
@@ -129,9 +129,13 @@ class LevelSelectScene(Scene):
         y = head_y + int(30 * s)
         if not self.levels:
             draw_text(surface, "No levels found.", (table.centerx, y + 40), size=size, anchor="midtop")
-        for i, info in enumerate(self.levels):
+        visible = max(1, (table.bottom - y - int(8 * s)) // row_h)
+        first = max(0, min(self.selected - visible // 2, len(self.levels) - visible))
+        self._rows = [pygame.Rect(0, 0, 0, 0)] * len(self.levels)  # rows scrolled out of view take no clicks
+        for i in range(first, min(len(self.levels), first + visible)):
+            info = self.levels[i]
             rect = pygame.Rect(table.x + 8, y, table.width - 16, row_h - int(6 * s))
-            self._rows.append(rect)
+            self._rows[i] = rect
             chosen = i == self.selected
             if chosen:
                 panel(surface, rect, theme.PANEL_HOT, theme.ACCENT)
@@ -156,6 +160,10 @@ class LevelSelectScene(Scene):
                 draw_text(surface, "not played", (cols["best"], rect.centery), size=int(18 * s),
                           colour=theme.TEXT_DIM, anchor="midleft")  # fmt: skip
             y += row_h
+        if visible < len(self.levels):
+            shown = f"levels {first + 1}-{min(len(self.levels), first + visible)} of {len(self.levels)}"
+            draw_text(surface, shown, (table.right - int(16 * s), table.bottom - int(4 * s)), size=int(16 * s),
+                      colour=theme.TEXT_DIM, anchor="bottomright")  # fmt: skip
         job = self.records
         table = pygame.Rect(margin, int(100 * s), width - 2 * margin, full)
         status = []

@@ -205,6 +205,8 @@ class ProcedureScene(Scene):
             self.writer.close()
         result = p.result()
         saving = save_run(result, self.replay_path, self.app.trainee, self.app.class_code) if self.record else None
+        if saving is not None:
+            self.app.keep(saving)
         timeline = DoseTimeline.from_run(p, self.actions)
         self.app.scenes.replace(DebriefScene(self.app, self.level, result, self.replay_path, timeline, saving))
 
@@ -218,8 +220,7 @@ class ProcedureScene(Scene):
             self.writer.close()
             self.writer = None
         if self.record:
-            self.app.jobs.append(save_run(self.procedure.result(), self.replay_path, self.app.trainee,
-                                          self.app.class_code))  # fmt: skip
+            self.app.keep(save_run(self.procedure.result(), self.replay_path, self.app.trainee, self.app.class_code))
 
     def _sound(self) -> None:
         sounds = getattr(self.app, "sounds", None)
