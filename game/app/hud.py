@@ -104,7 +104,10 @@ def draw_status(
     y += int(small * 1.3)
     # The objective.
     objective = p.objective.status.message
+    footer_y = rect.bottom - int(small * 1.4)
     for text in wrap_cached(objective, size, inner)[:3]:
+        if y + size > footer_y:
+            break
         if text:
             draw_text(surface, text, (x, y), size=size, colour=theme.ACCENT)
         y += line
@@ -112,7 +115,6 @@ def draw_status(
     notes = [(n.t_s, n.message, theme.DANGER) for n in ledger.notifications]
     notes += [(t, m, theme.WARNING) for t, m in p.messages]
     recent = sorted((n for n in notes if p.t_s - n[0] <= NOTE_SHOW_S), key=lambda n: -n[0])
-    footer_y = rect.bottom - int(small * 1.4)
     for _t, message, colour in recent:
         for text in wrap_cached(message, small, inner - 8)[:2]:
             if y + small > footer_y - 4:

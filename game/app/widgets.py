@@ -60,6 +60,7 @@ def clear_caches() -> None:
 
     room_chrome.cache_clear()
     text_surface.cache_clear()
+    _veil.cache_clear()
     wrap_cached.cache_clear()
     fit_size.cache_clear()
     theme.font.cache_clear()
@@ -94,9 +95,14 @@ def panel(surface: pygame.Surface, rect: pygame.Rect, colour=theme.PANEL, edge=t
 
 def shade(surface: pygame.Surface, alpha: int = 160) -> None:
     """Darken what is already drawn (behind a modal box)."""
-    veil = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
+    surface.blit(_veil(surface.get_size(), alpha), (0, 0))
+
+
+@lru_cache(maxsize=8)
+def _veil(size: tuple[int, int], alpha: int) -> pygame.Surface:
+    veil = pygame.Surface(size, pygame.SRCALPHA)
     veil.fill((0, 0, 0, alpha))
-    surface.blit(veil, (0, 0))
+    return veil
 
 
 def stars_text(count: int, out_of: int = 3) -> str:

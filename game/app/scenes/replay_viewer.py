@@ -18,7 +18,7 @@ from game.app.playback import Player, Recording, record_replay
 from game.app.scene import Scene
 from game.app.scenes.loading import LoadingScene
 from game.app.scenes.procedure import room_layout
-from game.app.widgets import draw_text, panel
+from game.app.widgets import draw_text, fit_size, panel
 from game.sim.procedure import DT_S, Procedure
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -112,17 +112,20 @@ class ReplayViewerScene(Scene):
         surface.fill(theme.BACKGROUND)
         width, height = surface.get_size()
         s = height / 800.0
-        band = int(170 * s)
-        live, reference, status = room_layout((width, height - band))
+        live, reference, status = room_layout((width, height))
+        gap = reference.y - live.y + (status.y - reference.bottom)
+        # The right column: a smaller reference monitor, the status panel, and the replay's controls and chart.
+        reference.height = int(live.height * 0.36)
+        status = pygame.Rect(status.x, reference.bottom + gap, status.width, int(live.height * 0.30))
+        bottom = pygame.Rect(status.x, status.bottom + gap, status.width, live.bottom - status.bottom - gap)
         p = self.procedure
         self.live.draw(surface, live, p, 0.0)
         self.reference.draw(surface, reference, p)
         draw_status(surface, status, p, footer="Esc: leave the replay")
-        bottom = pygame.Rect(live.x, live.bottom + int(8 * s), width - 2 * live.x, height - live.bottom - int(16 * s))
         panel(surface, bottom)
-        controls_w = int(300 * s)
-        self._chart_rect = pygame.Rect(bottom.x + controls_w, bottom.y + 4, bottom.width - controls_w - 4,
-                                       bottom.height - 8)  # fmt: skip
+        controls_h = int(92 * s)
+        self._chart_rect = pygame.Rect(bottom.x + 4, bottom.y + controls_h, bottom.width - 8,
+                                       bottom.height - controls_h - 4)  # fmt: skip
         self.chart.draw(surface, self._chart_rect, cursor_s=p.t_s)
         x, y = bottom.x + int(16 * s), bottom.y + int(12 * s)
         r = self.recording
@@ -132,6 +135,8 @@ class ReplayViewerScene(Scene):
         y = draw_text(surface, f"{clock_text(p.t_s)} / {clock_text(r.end_tick * DT_S)}   x{self.speed:g}", (x, y),
                       size=int(22 * s)).bottom + 4  # fmt: skip
         who = r.replay.header.extra.get("player", "")
-        y = draw_text(surface, f"{r.level.id}  {who}"[:36], (x, y), size=int(18 * s), colour=theme.TEXT_DIM).bottom
-        for line in ("Space play/pause   Up/Down speed", "Left/Right 5 s   Home/End", "click the chart to scrub"):
-            y = draw_text(surface, line, (x, y + 2), size=int(16 * s), colour=theme.TEXT_DIM).bottom
+        draw_text(surface, f"{r.level.id}  {who}", (bottom.right - int(16 * s), bottom.y + int(14 * s)),
+                  size=fit_size(f"{r.level.id}  {who}", int(18 * s), bottom.width // 2), colour=theme.TEXT_DIM,
+                  anchor="topright")  # fmt: skip
+        hint = "Space play/pause   Up/Down speed   Left/Right 5 s   Home/End   click the chart to scrub"
+        draw_text(surface, hint, (x, y + 2), size=fit_size(hint, int(16 * s), bottom.width - 32), colour=theme.TEXT_DIM)
