@@ -146,7 +146,7 @@ def draw_help(surface: pygame.Surface, bindings: Bindings) -> None:
     line = int(size * 1.25)
     title = max(20, int(size * 1.5))
     draw_text(surface, "Controls", (box.x + 24, box.y + 14), size=title, bold=True)
-    draw_text(surface, "F1 or Esc closes this   Settings > Controls remaps any key", (box.right - 24, box.y + 20),
+    draw_text(surface, "F1 or Esc closes this   Settings remaps any key or button", (box.right - 24, box.y + 20),
               size=size - 1, colour=theme.TEXT_DIM, anchor="topright")  # fmt: skip
     items = list(DESCRIPTIONS.items())
     columns = 2
