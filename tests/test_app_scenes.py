@@ -52,16 +52,6 @@ def press(name):
     return [key(pygame.KEYDOWN, name), key(pygame.KEYUP, name)]
 
 
-def wait_for(app, kind, frames=3000):
-    """Run frames until the top scene is a ``kind`` (loading screens finish in a worker thread)."""
-    for _ in range(frames):
-        if isinstance(app.scenes.top, kind):
-            return app.scenes.top
-        app.frame(pygame.event.get(), 1, 0.0)
-        pygame.time.wait(1)
-    raise AssertionError(f"never reached {kind.__name__}; top is {type(app.scenes.top).__name__}")
-
-
 # --- lifecycle ------------------------------------------------------------------------------------------------------
 def test_scene_stack_lifecycle_hooks():
     calls = []

@@ -17,6 +17,8 @@ from game.sim.procedure import DT_S, Procedure
 GREY_PALETTE = [(i, i, i) for i in range(256)]
 #: Overlay text height as a fraction of the monitor's image side.
 OVERLAY_FRACTION = 0.032
+#: The fluoroscopy-time alarm stays on the monitor this long after it sounded (s of procedure time).
+ALARM_SHOW_S = 10.0
 
 
 def grey_surface(image: np.ndarray) -> pygame.Surface:
@@ -127,10 +129,15 @@ class LiveMonitor:
         # The bands above and below the image: the patient, the procedure clock, the room's state.
         top_y = (screen.y + img.y) // 2
         level = p.level.definition
-        banner = f"LIVE  {level.patient.description}"
-        room = screen.width - 2 * pad - text_width("T 00:00", size - 2) - 3 * pad
-        draw_text(surface, banner, (screen.x + pad, top_y), size=fit_size(banner, size - 2, room, smallest=12),
-                  colour=theme.TEXT_DIM, anchor="midleft")  # fmt: skip
+        alarm = next((n for n in reversed(ledger.notifications) if n.kind == "fluoro_alarm"), None)
+        if alarm is not None and p.t_s - alarm.t_s <= ALARM_SHOW_S:  # the fluoroscopy-time alarm, as it sounds
+            draw_text(surface, f"FLUORO TIME ALARM  {alarm.message}", (screen.x + pad, top_y), size=size,
+                      colour=theme.XRAY_RED, bold=True, anchor="midleft")  # fmt: skip
+        else:
+            banner = f"LIVE  {level.patient.description}"
+            room = screen.width - 2 * pad - text_width("T 00:00", size - 2) - 3 * pad
+            draw_text(surface, banner, (screen.x + pad, top_y), size=fit_size(banner, size - 2, room, smallest=12),
+                      colour=theme.TEXT_DIM, anchor="midleft")  # fmt: skip
         t_s = p.t_s + (0.0 if p.finished else alpha * DT_S)
         draw_text(surface, f"T {clock_text(t_s)}", (screen.right - pad, top_y), size=size - 2,
                   colour=theme.TEXT_DIM, anchor="midright")  # fmt: skip
