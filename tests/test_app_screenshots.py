@@ -205,3 +205,13 @@ def test_bench_json_is_exactly_one_json_object_on_stdout(tmp_path):
     figures = json.loads(done.stdout)
     for key in ("physics_step_ms", "image_ms", "frame_ms_median", "frame_ms_p95", "fps_median"):
         assert figures[key] > 0
+
+
+def test_no_display_is_one_message_not_a_traceback(tmp_path):
+    env_dirs = tmp_path
+    env = dict(os.environ, LUMEN_DATA_DIR=str(env_dirs / "d"), LUMEN_CONFIG_DIR=str(env_dirs / "c"))
+    env.update(SDL_VIDEODRIVER="no-such-driver", SDL_AUDIODRIVER="dummy")
+    done = subprocess.run([sys.executable, "-m", "game", "play", "pedal-and-hold"], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    assert "cannot open the game window" in done.stderr and "Traceback" not in done.stderr

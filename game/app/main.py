@@ -7,6 +7,7 @@ step per frame in tests, screenshots and benchmarks (deterministic, and as fast 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 
 import pygame
@@ -213,18 +214,31 @@ def run_app(
     from game.app.scenes.briefing import BriefingScene
     from game.app.scenes.menu import MenuScene
 
-    if os.environ.get("SDL_VIDEODRIVER") == "dummy":
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    app = App(trainee=trainee, class_code=class_code)
+    app = _open_window(trainee=trainee, class_code=class_code)
+    if app is None:
+        return 1
     first: Scene = MenuScene(app) if level is None else BriefingScene(app, level)
     return app.run(first, max_frames=max_frames)
+
+
+def _open_window(**kwargs) -> App | None:
+    """The game window, or None after one line saying why it cannot open (no display, a broken video driver)."""
+    if os.environ.get("SDL_VIDEODRIVER") == "dummy":
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    try:
+        return App(**kwargs)
+    except pygame.error as exc:
+        pygame.quit()
+        print(f"lumen: cannot open the game window: {exc} (headless? the commands without a window still work)",
+              file=sys.stderr)  # fmt: skip
+        return None
 
 
 def watch_replay(path, max_frames: int | None = None) -> int:
     """``lumen replay FILE --watch``: the replay viewer in the window."""
     from game.app.scenes.replay_viewer import ReplayLoadScene
 
-    if os.environ.get("SDL_VIDEODRIVER") == "dummy":
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    app = App()
+    app = _open_window()
+    if app is None:
+        return 1
     return app.run(ReplayLoadScene(app, path), max_frames=max_frames)
