@@ -27,6 +27,7 @@ from game.sim import actions
 from game.sim.autopilot.plan import Junction, Plan, make_plan
 from game.sim.devices.catalogue import DeviceKind
 from game.sim.level.schema import ObjectiveKind
+from game.sim.mechanics.insertion import nests
 from game.sim.mechanics.stent import arc_length_on
 from game.sim.procedure import DT_S, Procedure
 
@@ -82,6 +83,8 @@ ENGAGE_BELOW_MM = 10.0
 ENGAGE_STEP_MM = 3.0
 WIRE_PROBE_MM = 12.0
 WIRE_OUT_TRIES = 4
+#: With two wires, the lead wire hands over to the fine one at the first branch narrower than this at its origin.
+FINE_BRANCH_RADIUS_MM = 3.0
 SEAT_ALONE_STEPS = 8
 SEAT_ALONE_STEP_MM = 6.0
 WIRE_PARKED_MM = 25.0
@@ -138,6 +141,10 @@ class Pilot:
         self.wire = next((n for n, d in devices.items() if d.kind == DeviceKind.WIRE), None)
         self.catheter = next((n for n, d in devices.items() if d.kind == DeviceKind.CATHETER), None)
         self.stent = next((n for n, d in devices.items() if d.kind == DeviceKind.STENT), None)
+        # A second wire is the fine one (a 0.014" coronary wire), taken in through the engaged catheter.
+        wires = [n for n, d in devices.items() if d.kind == DeviceKind.WIRE]
+        self.fine_wire = wires[1] if len(wires) > 1 else None
+        self.catheter_parked = False  # an engaged guiding catheter stays where it is
         self.last_seen: dict[str, TipSeen] = {}
         self._script = self._run()
         self._wake_tick = 0
@@ -306,6 +313,10 @@ class Pilot:
         # Into the vessel: a first push out of the sheath.
         yield from self.move(lead, 30.0)
         for junction in plan.junctions:
+            if self._exchange_at(junction, lead):
+                yield from self.exchange_for_fine_wire(junction)
+                lead = self.wire
+                continue
             yield from self.approach(lead, junction.route_mm - APPROACH_MM)
             try:
                 yield from self.cross(lead, junction)
@@ -361,7 +372,11 @@ class Pilot:
             yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
             yield from self.follow(catheter, lead, seat)
         else:
-            raise StuckError(f"the catheter does not stay in {self._branch_name(plan.legs[-1].branch)}")
+            # The catheter recoils whenever its wire comes back (a reverse curve): inject with the wire left out
+            # beyond its tip, through the side arm of a Y-connector.
+            yield from self.see(catheter)
+            if not self._past(self.last_seen[catheter], target_leg):
+                raise StuckError(f"the catheter does not stay in {self._branch_name(plan.legs[-1].branch)}")
 
     def place_stent(self, lead: str) -> Script:
         """Stent across the lesion: the wire well beyond it, the catheter out over the wire (exchange), the stent
@@ -373,7 +388,9 @@ class Pilot:
             raise StuckError("a stent needs a wire to ride on")
         yield from self.approach(lead, self._capped(plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
         last_leg = len(plan.legs) - 1
-        if self.catheter is not None and self.p.instruments.inserted_mm(self.catheter) > 0:
+        devices = self.p.instruments.devices
+        through = self.catheter is not None and nests(devices[stent], devices[self.catheter])
+        if self.catheter is not None and self.p.instruments.inserted_mm(self.catheter) > 0 and not through:
             # Exchange: the catheter comes out while the wire's hub is held, so the wire stays across the lesion.
             yield from self.move(self.catheter, -self.p.instruments.inserted_mm(self.catheter))
             yield from self.see(lead)
@@ -498,10 +515,55 @@ class Pilot:
         yield from self.move(self.wire, -distance_mm, self.style.slow_mm_per_s * 2)
         yield from self.move(self.catheter, -distance_mm, self.style.slow_mm_per_s * 2)
 
+    def _exchange_at(self, junction: Junction, lead: str) -> bool:
+        """The lead wire hands over to the fine wire at the first small branch (a coronary ostium)."""
+        if self.fine_wire is None or self.catheter is None or lead == self.fine_wire:
+            return False
+        return float(self.tree.branches[self.plan.legs[junction.index + 1].branch].radii_mm[0]) < FINE_BRANCH_RADIUS_MM
+
+    def exchange_for_fine_wire(self, junction: Junction) -> Script:
+        """Coronary engagement: the catheter over the lead wire down to the ostium's level, the wire right out so the
+        catheter's shape re-forms, the catheter engaged alone, then the fine wire in through it to its tip."""
+        big, cath, ins = self.wire, self.catheter, self.p.instruments
+        room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
+        park = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
+        yield from self.approach(big, min(park + 10.0, room))
+        yield from self.follow(cath, big, park)
+        yield from self.move(big, -ins.inserted_mm(big))
+        engaged = yield from self.engage_alone(junction, park)
+        if not engaged:
+            raise StuckError(f"could not engage {self._branch_name(self.plan.legs[junction.index + 1].branch)}")
+        self.catheter_parked = True
+        self.wire = self.fine_wire
+        yield from self.move(self.wire, 30.0)  # into the sheath and the catheter's hub
+        yield from self.move(self.wire, ins.inserted_mm(cath) - ins.inserted_mm(self.wire) - 3.0)
+
+    def engage_alone(self, junction: Junction, park_route_mm: float) -> Generator[float, None, bool]:
+        """A shaped catheter without a wire finds the ostium: turned toward it, moved down to the park point and
+        back up in short steps, looking after each."""
+        cath, next_leg = self.catheter, junction.index + 1
+        for extra in PROBE_TURNS_DEG:
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            if self._past(tip, next_leg):
+                return True
+            if tip.route_mm is None:
+                yield from self.move(cath, -(tip.s_mm + BACK_OUT_MARGIN_MM), self.style.slow_mm_per_s)
+                continue
+            yield from self.turn(cath, self.aim_deg(tip, junction.direction) + extra)
+            engaged = yield from self._inch(cath, park_route_mm - tip.route_mm, next_leg)
+            if not engaged:
+                engaged = yield from self._inch(cath, -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM), next_leg)
+            if engaged:
+                return True
+        return False
+
     def _keep_following(self, lead: str) -> Script:
         """The catheter trails the wire, giving it support, when the wire has gone well ahead."""
         cath = self.catheter
         if cath is None or cath == lead or (self.p.instruments.inserted_mm(cath) <= 0 and lead != self.wire):
+            return
+        if self.catheter_parked:
             return
         gap = self.p.instruments.inserted_mm(lead) - self.p.instruments.inserted_mm(cath)
         if gap > FOLLOW_GAP_MM + 40.0:
@@ -552,8 +614,10 @@ class Pilot:
         then goes out into the branch and the catheter follows."""
         wire, cath = self.wire, self.catheter
         next_leg = junction.index + 1
-        above = junction.route_mm + ENGAGE_ABOVE_MM
-        yield from self.approach(wire, above + 15.0)
+        # Beyond the ostium, but never past the end of the vessel it leaves (the aortic valve, below the left main).
+        room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
+        above = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
+        yield from self.approach(wire, min(above + 15.0, room))
         yield from self.follow(cath, wire, above)
         for extra in PROBE_TURNS_DEG:
             inside = self.p.instruments.inserted_mm(cath) - WIRE_PARKED_MM

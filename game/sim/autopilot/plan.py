@@ -63,6 +63,7 @@ class Plan:
     view_cra_deg: float
     table_x_mm: float
     table_z_mm: float
+    branch_lengths_mm: tuple[float, ...]  # length of each leg's branch
 
     def route_position(self, branch: int, s_mm: float) -> float | None:
         """Route distance of a point at ``s_mm`` on ``branch``, or None if the branch is not on the route."""
@@ -70,6 +71,12 @@ class Plan:
             if leg.branch == branch:
                 return leg.start_route_mm + (s_mm - leg.entry_s_mm) * leg.sign
         return None
+
+    def leg_end_route_mm(self, index: int) -> float:
+        """Route distance at which the branch of ``legs[index]`` ends in the direction of travel."""
+        leg = self.legs[index]
+        room = leg.entry_s_mm if leg.sign < 0 else self.branch_lengths_mm[index] - leg.entry_s_mm
+        return leg.start_route_mm + room
 
     def leg_index(self, branch: int) -> int | None:
         for i, leg in enumerate(self.legs):
@@ -130,7 +137,8 @@ def make_plan(level: Level) -> Plan:
     final = legs[-1]
     room = last.length_mm - final.entry_s_mm if final.sign > 0 else final.entry_s_mm
     end = final.start_route_mm + room
-    return Plan(tuple(legs), tuple(junctions), distance, end, lao, cra, float(focus[0]), float(focus[2]))
+    lengths = tuple(tree.branches[leg.branch].length_mm for leg in legs)
+    return Plan(tuple(legs), tuple(junctions), distance, end, lao, cra, float(focus[0]), float(focus[2]), lengths)
 
 
 def _leg_sign(length_mm: float, entry_s_mm: float, exit_s_mm: float) -> float:

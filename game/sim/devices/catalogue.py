@@ -45,6 +45,9 @@ class Device:
     soft_tip_length_mm: float = 0.0
     soft_tip_stiffness_ratio: float = 1.0
     inner_diameter_mm: float = 0.0  # catheters and stent delivery systems: the wire lumen
+    #: Rapid-exchange systems carry the wire only over their distal part (it leaves at a side port this far from
+    #: the tip); 0: over the wire, the lumen runs the whole length.
+    rapid_exchange_lumen_mm: float = 0.0
     #: Tip contact force above which the wall is injured (dissection/perforation), N *(est.)*.
     max_tip_force_N: float = 1.0
     #: Stents: expanded diameter and length, mm; markers at both ends of the stent, the distal one this far behind
@@ -58,6 +61,11 @@ class Device:
     def radius_mm(self) -> float:
         return self.outer_diameter_mm / 2.0
 
+    @property
+    def wire_lumen_length_mm(self) -> float:
+        """How much of the device a wire inside it runs through (from the tip)."""
+        return self.rapid_exchange_lumen_mm or self.length_mm
+
     def fits_over(self, wire: Device) -> bool:
         """True when ``wire`` passes through this device's lumen."""
         return self.inner_diameter_mm >= wire.outer_diameter_mm
@@ -66,6 +74,7 @@ class Device:
 WIRE_035_MM = 0.035 * MM_PER_INCH  # 0.89 mm
 WIRE_014_MM = 0.014 * MM_PER_INCH  # 0.36 mm
 LUMEN_038_MM = 0.038 * MM_PER_INCH  # inner diameter of a 4-6 F diagnostic catheter
+LUMEN_6F_GUIDE_MM = 0.071 * MM_PER_INCH  # inner diameter of a 6 F guiding catheter (takes balloons and stents)
 
 # Friction coefficients (est., DOMAIN.md section 5): hydrophilic wet, PTFE, bare polymer/steel.
 MU_HYDROPHILIC = 0.03
@@ -85,6 +94,8 @@ MAX_FORCE_CATHETER_N = 1.5
 # Distance from a balloon catheter's tip to the stent's distal marker (balloon shoulder and tip), mm (est.).
 STENT_TIP_OFFSET_MM = 5.0
 STENT_TIP_OFFSET_CORONARY_MM = 3.0
+# Rapid-exchange coronary systems: the wire leaves the shaft at a port ~25 cm from the tip (est.).
+RAPID_EXCHANGE_LUMEN_MM = 250.0
 
 
 def _wire(name: str, title: str, ei: float, mu: float, tip: tuple[Arc, ...], uses: tuple[str, ...], *,
@@ -97,11 +108,11 @@ def _wire(name: str, title: str, ei: float, mu: float, tip: tuple[Arc, ...], use
 
 
 def _catheter(name: str, title: str, french: int, length_mm: float, mu: float, tip: tuple[Arc, ...],
-              uses: tuple[str, ...], *, soft_mm: float = 10.0) -> Device:  # fmt: skip
-    """A diagnostic catheter of ``french`` size with a 0.038" lumen and a softer (half as stiff) distal tip."""
+              uses: tuple[str, ...], *, soft_mm: float = 10.0, lumen_mm: float = LUMEN_038_MM) -> Device:  # fmt: skip
+    """A catheter of ``french`` size (a diagnostic one has a 0.038" lumen) with a softer (half as stiff) tip."""
     ei = EI_CATHETER_5F_N_MM2 if french <= 5 else EI_CATHETER_6F_N_MM2
     return Device(name, title, DeviceKind.CATHETER, french * MM_PER_FRENCH, length_mm, ei, mu, tip_shape=tip,
-                  soft_tip_length_mm=soft_mm, soft_tip_stiffness_ratio=0.5, inner_diameter_mm=LUMEN_038_MM,
+                  soft_tip_length_mm=soft_mm, soft_tip_stiffness_ratio=0.5, inner_diameter_mm=lumen_mm,
                   max_tip_force_N=MAX_FORCE_CATHETER_N, uses=uses)  # fmt: skip
 
 
@@ -190,6 +201,17 @@ _CATALOGUE: tuple[Device, ...] = (
         soft_mm=5.0,
     ),
     _catheter(
+        "judkins_left_4_6f_guide",
+        "Judkins left JL4 6F guiding catheter (0.071\" lumen)",
+        6,
+        1000.0,
+        MU_PTFE,
+        (Arc(6.0), Arc(12.0, 90.0), Arc(40.0), Arc(45.0, 180.0)),
+        ("coronary intervention on the left coronary artery: carries the wire, balloons and stents",),
+        soft_mm=5.0,
+        lumen_mm=LUMEN_6F_GUIDE_MM,
+    ),
+    _catheter(
         "judkins_right_4_6f",
         "Judkins right JR4 6F catheter",
         6,
@@ -246,6 +268,7 @@ _CATALOGUE: tuple[Device, ...] = (
         stent_diameter_mm=3.0,
         stent_length_mm=18.0,
         stent_distal_offset_mm=STENT_TIP_OFFSET_CORONARY_MM,
+        rapid_exchange_lumen_mm=RAPID_EXCHANGE_LUMEN_MM,
         uses=("coronary stenting (PCI)",),
     ),
 )

@@ -12,7 +12,8 @@ to the requested change of every device in the level's order:
 4. An inner device's hub end must stay outside the outer device's hub: ``inner - outer <= inner length - outer
    length`` (the wire cannot be pushed in so far that its end disappears into the catheter; a catheter cannot be
    pulled off over a wire that is too short to hold - exchanges need exchange-length wires). A catheter can only be
-   loaded over an inserted wire whose outside part is longer than the catheter.
+   loaded over an inserted wire whose outside part is longer than the catheter. For a rapid-exchange system the
+   outer length is that of its short wire lumen (the wire leaves at a side port), so it loads on a standard wire.
 
 Beyond these, coaxial devices move freely relative to each other: the wire may lead the catheter (it emerges from
 the catheter's tip), the catheter may lead a retracted wire (then it is a catheter without a wire in its tip),
@@ -79,9 +80,9 @@ def insert(devices: list[Device], inserted_mm: np.ndarray, requested_mm: np.ndar
             if o == d or result[o] <= 0.0:
                 continue
             if nests(device, other):  # d inside o
-                high = min(high, result[o] + device.length_mm - other.length_mm)
+                high = min(high, result[o] + device.length_mm - other.wire_lumen_length_mm)
             elif nests(other, device):  # o inside d
-                bound = result[o] - (other.length_mm - device.length_mm)
+                bound = result[o] - (other.length_mm - device.wire_lumen_length_mm)
                 if current == 0.0 and want < bound:
                     blocked = True
                 low = max(low, bound)
