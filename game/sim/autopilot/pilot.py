@@ -576,6 +576,12 @@ class Pilot:
             tip = self.last_seen[follower]
             if tip.route_mm is None:
                 raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
+            missed = self._missed_junction(tip, route_target_mm)
+            if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again
+                back_mm = tip.route_mm - missed.route_mm + APPROACH_MM
+                yield from self.move(follower, -back_mm, self.style.slow_mm_per_s)
+                yield from self.turn(follower, 90.0)
+                continue
             remaining = route_target_mm - tip.route_mm
             if remaining <= 1.5:
                 return
@@ -586,6 +592,16 @@ class Pilot:
                 continue
             yield from self.move(follower, step, self.style.slow_mm_per_s * 2)
         raise StuckError(f"the {follower} does not follow the {leader}")
+
+    def _missed_junction(self, tip: TipSeen, route_target_mm: float) -> Junction | None:
+        """The junction ``tip`` has gone past without turning into it, on the way to ``route_target_mm``."""
+        here = self.plan.leg_index(tip.branch) if tip.branch is not None else None
+        for junction in self.plan.junctions:
+            if junction.route_mm >= route_target_mm:
+                break
+            if here is not None and here <= junction.index and tip.route_mm > junction.route_mm + 2.0:
+                return junction
+        return None
 
     def cross(self, name: str, junction: Junction) -> Script:
         """Aim ``name``'s tip into the next branch and push it through; pull back and re-aim when it goes wrong."""
