@@ -207,7 +207,8 @@ class TextField:
         panel(surface, rect, theme.PANEL_HOT if focused else theme.PANEL, theme.ACCENT if focused else theme.PANEL_EDGE)
         shown = self.text or placeholder
         colour = theme.TEXT if self.text else theme.TEXT_DIM
-        label = draw_text(surface, shown, (rect.x + 14, rect.centery), size=32, colour=colour, anchor="midleft")
+        size = fit_size(shown, max(16, int(rect.height * 0.58)), rect.width - 28)
+        label = draw_text(surface, shown, (rect.x + 14, rect.centery), size=size, colour=colour, anchor="midleft")
         if focused and blink_on:
             x = label.right + 2 if self.text else rect.x + 14
             pygame.draw.line(surface, theme.ACCENT, (x, rect.y + 10), (x, rect.bottom - 10), 2)
