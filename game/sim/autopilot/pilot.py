@@ -576,7 +576,7 @@ class Pilot:
             tip = self.last_seen[follower]
             if tip.route_mm is None:
                 raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
-            missed = self._missed_junction(tip, route_target_mm)
+            missed = self._missed_junction(tip, self.last_seen.get(leader), route_target_mm)
             if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again
                 back_mm = tip.route_mm - missed.route_mm + APPROACH_MM
                 yield from self.move(follower, -back_mm, self.style.slow_mm_per_s)
@@ -593,13 +593,18 @@ class Pilot:
             yield from self.move(follower, step, self.style.slow_mm_per_s * 2)
         raise StuckError(f"the {follower} does not follow the {leader}")
 
-    def _missed_junction(self, tip: TipSeen, route_target_mm: float) -> Junction | None:
-        """The junction ``tip`` has gone past without turning into it, on the way to ``route_target_mm``."""
-        here = self.plan.leg_index(tip.branch) if tip.branch is not None else None
+    def _missed_junction(self, tip: TipSeen, leader: TipSeen | None, route_target_mm: float) -> Junction | None:
+        """The junction that ``tip`` has gone on past without turning into the branch its ``leader`` took (last seen
+        beyond it), on the way to ``route_target_mm``."""
+        if leader is None or leader.branch is None or tip.branch is None:
+            return None
+        here, ahead = self.plan.leg_index(tip.branch), self.plan.leg_index(leader.branch)
+        if here is None or ahead is None:
+            return None
         for junction in self.plan.junctions:
             if junction.route_mm >= route_target_mm:
                 break
-            if here is not None and here <= junction.index and tip.route_mm > junction.route_mm + 2.0:
+            if here <= junction.index < ahead and tip.route_mm > junction.route_mm + 2.0:
                 return junction
         return None
 
