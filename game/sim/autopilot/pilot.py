@@ -49,7 +49,9 @@ class Style:
 
 
 EXPERT = Style("expert", 7.5, None, 0.6, False, 0.27, 60.0, None, 40.0, 12.0)
-CARELESS = Style("careless", 30.0, 48.0, 1.0, True, 0.1, 30.0, 12.0, 30.0, 10.0)
+#: The careless operator has the same hands as the expert (same moves, same pauses to look) and only a bad foot and
+#: bad settings, so the two runs differ in radiation habits alone and both reach the goal.
+CARELESS = Style("careless", 30.0, 48.0, 1.0, True, 0.27, 60.0, 12.0, 40.0, 12.0)
 STYLES = {s.name: s for s in (EXPERT, CARELESS)}
 
 ROTATE_DEG_PER_S = 180.0
@@ -222,7 +224,7 @@ class Pilot:
     def look(self) -> Generator[float, None, dict[str, TipSeen]]:
         """Take an image (a pedal tap, unless the beam is on anyway) and read the tips off it."""
         if self.style.beam_always_on:
-            yield DT_S * 2
+            yield self.style.tap_s  # the beam is on anyway: the same pause to look
         else:
             self.do("fluoro", True)
             yield self.style.tap_s
@@ -318,12 +320,7 @@ class Pilot:
                 lead = self.wire
                 continue
             yield from self.approach(lead, junction.route_mm - APPROACH_MM)
-            try:
-                yield from self.cross(lead, junction)
-            except StuckError:
-                if not (junction.into_side_branch and self.catheter and lead == self.wire):
-                    raise
-                yield from self.engage_with_catheter(junction)
+            yield from self.cross_or_engage(lead, junction)
         if objective.kind == ObjectiveKind.REACH and (objective.instrument in (None, lead)):
             yield from self.approach(lead, plan.target_route_mm + 3.0)
             yield from self.wait(0.2)
@@ -429,13 +426,20 @@ class Pilot:
         low, high = INJECT_ML_PER_S_RANGE
         return round(float(np.clip(INJECT_FRACTION_OF_FLOW * flow_mL_per_s, low, high)), 1)
 
-    def approach(self, name: str, route_target_mm: float) -> Script:
-        """Advance ``name`` until its tip is at ``route_target_mm`` along the route, looking every so often."""
+    def approach(self, name: str, route_target_mm: float, on_leg: int | None = None) -> Script:
+        """Advance ``name`` until its tip is at ``route_target_mm`` along the route, looking every so often. The tip
+        is to end on leg ``on_leg`` (default: the leg that holds the target); one that runs on past a junction
+        instead of turning into that leg is brought back and crosses it again."""
         for _ in range(200):
             yield from self.see(name)
             tip = self.last_seen[name]
             if tip.route_mm is None:
                 yield from self.back_out(name, tip)
+                continue
+            missed = self._missed_junction(tip, route_target_mm, on_leg)
+            if missed is not None:
+                yield from self.move(name, -(tip.route_mm - missed.route_mm + APPROACH_MM), self.style.slow_mm_per_s)
+                yield from self.cross_or_engage(name, missed)
                 continue
             remaining = route_target_mm - tip.route_mm
             if remaining <= 2.0:
@@ -527,8 +531,8 @@ class Pilot:
         big, cath, ins = self.wire, self.catheter, self.p.instruments
         room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
         park = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
-        yield from self.approach(big, min(park + 10.0, room))
-        yield from self.follow(cath, big, park)
+        yield from self.approach(big, min(park + 10.0, room), on_leg=junction.index)
+        yield from self.follow(cath, big, park, on_leg=junction.index)
         yield from self.move(big, -ins.inserted_mm(big))
         engaged = yield from self.engage_alone(junction, park)
         if not engaged:
@@ -569,14 +573,15 @@ class Pilot:
         if gap > FOLLOW_GAP_MM + 40.0:
             yield from self.move(cath, gap - FOLLOW_GAP_MM)
 
-    def follow(self, follower: str, leader: str, route_target_mm: float) -> Script:
-        """Advance ``follower`` over ``leader`` until its tip reaches ``route_target_mm``."""
+    def follow(self, follower: str, leader: str, route_target_mm: float, on_leg: int | None = None) -> Script:
+        """Advance ``follower`` over ``leader`` until its tip reaches ``route_target_mm`` (on leg ``on_leg``, by
+        default the one holding the target)."""
         for _ in range(100):
             yield from self.see(follower)
             tip = self.last_seen[follower]
             if tip.route_mm is None:
                 raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
-            missed = self._missed_junction(tip, self.last_seen.get(leader), route_target_mm)
+            missed = self._missed_junction(tip, route_target_mm, on_leg)
             if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again
                 back_mm = tip.route_mm - missed.route_mm + APPROACH_MM
                 yield from self.move(follower, -back_mm, self.style.slow_mm_per_s)
@@ -593,20 +598,31 @@ class Pilot:
             yield from self.move(follower, step, self.style.slow_mm_per_s * 2)
         raise StuckError(f"the {follower} does not follow the {leader}")
 
-    def _missed_junction(self, tip: TipSeen, leader: TipSeen | None, route_target_mm: float) -> Junction | None:
-        """The junction that ``tip`` has gone on past without turning into the branch its ``leader`` took (last seen
-        beyond it), on the way to ``route_target_mm``."""
-        if leader is None or leader.branch is None or tip.branch is None:
+    def _missed_junction(self, tip: TipSeen, route_target_mm: float, on_leg: int | None) -> Junction | None:
+        """The junction that ``tip`` has run on past (along the vessel it leaves) instead of turning into the leg
+        it is meant to reach (``on_leg``, default the leg holding ``route_target_mm``)."""
+        here = self.plan.leg_index(tip.branch) if tip.branch is not None else None
+        if here is None or tip.route_mm is None:
             return None
-        here, ahead = self.plan.leg_index(tip.branch), self.plan.leg_index(leader.branch)
-        if here is None or ahead is None:
-            return None
-        for junction in self.plan.junctions:
-            if junction.route_mm >= route_target_mm:
-                break
-            if here <= junction.index < ahead and tip.route_mm > junction.route_mm + 2.0:
+        goal = self._leg_of_route(route_target_mm) if on_leg is None else on_leg
+        for junction in self.plan.junctions[here:goal]:
+            if tip.route_mm > junction.route_mm + 2.0:
                 return junction
         return None
+
+    def _leg_of_route(self, route_mm: float) -> int:
+        """The leg that a route distance lies on (a distance exactly at a junction: the leg before it)."""
+        legs = self.plan.legs
+        return max((i for i, leg in enumerate(legs) if leg.start_route_mm < route_mm), default=0)
+
+    def cross_or_engage(self, name: str, junction: Junction) -> Script:
+        """Cross ``junction`` with ``name``; a wire that will not take a side branch gets the catheter's help."""
+        try:
+            yield from self.cross(name, junction)
+        except StuckError:
+            if not (junction.into_side_branch and self.catheter and name == self.wire):
+                raise
+            yield from self.engage_with_catheter(junction)
 
     def cross(self, name: str, junction: Junction) -> Script:
         """Aim ``name``'s tip into the next branch and push it through; pull back and re-aim when it goes wrong."""
@@ -638,8 +654,8 @@ class Pilot:
         # Beyond the ostium, but never past the end of the vessel it leaves (the aortic valve, below the left main).
         room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
         above = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
-        yield from self.approach(wire, min(above + 15.0, room))
-        yield from self.follow(cath, wire, above)
+        yield from self.approach(wire, min(above + 15.0, room), on_leg=junction.index)
+        yield from self.follow(cath, wire, above, on_leg=junction.index)
         for extra in PROBE_TURNS_DEG:
             inside = self.p.instruments.inserted_mm(cath) - WIRE_PARKED_MM
             yield from self.move(wire, inside - self.p.instruments.inserted_mm(wire), self.style.slow_mm_per_s * 2)
