@@ -582,10 +582,12 @@ class Pilot:
             if tip.route_mm is None:
                 raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
             missed = self._missed_junction(tip, route_target_mm, on_leg)
-            if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again
-                back_mm = tip.route_mm - missed.route_mm + APPROACH_MM
+            if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again,
+                back_mm = tip.route_mm - missed.route_mm + APPROACH_MM  # with the leader deeper for support
                 yield from self.move(follower, -back_mm, self.style.slow_mm_per_s)
                 yield from self.turn(follower, 90.0)
+                deeper = self._capped(self.plan.target_route_mm + WIRE_BEYOND_TARGET_MM)
+                yield from self.approach(leader, deeper)
                 continue
             remaining = route_target_mm - tip.route_mm
             if remaining <= 1.5:
