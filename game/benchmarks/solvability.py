@@ -127,7 +127,8 @@ def run(seeds: int = 20, cases: tuple[Case, ...] = CASES, jobs: int = 1, all_tar
         results = [_solve(job) for job in work]
     for case, result in results:
         sim_s += result["sim_time_s"]
-        for key, tally in ((case.generator, per_generator), (f"{case.generator}/{case.target}", per_target)):
+        target = f"{case.generator}/{case.target} {case.kind}"
+        for key, tally in ((case.generator, per_generator), (target, per_target)):
             counts = tally.setdefault(key, [0, 0])
             counts[0] += int(result["success"])
             counts[1] += 1
