@@ -407,6 +407,44 @@ def draw_level_best(
 # -- the per-level board -----------------------------------------------------------------------------------------
 
 
+class _BoardScene(Scene):
+    """What both boards share: a feed asked on a worker thread, level titles read once, Esc/R/pad handling."""
+
+    feed: BoardFeed
+    _titles: dict[str, str] | None = None
+
+    def _level_titles(self) -> dict[str, str]:
+        """On the feed's worker thread: the shipped levels' titles, read once (the board works without them)."""
+        if self._titles is None:
+            try:
+                self._titles = _level_titles()
+            except Exception:
+                self._titles = {}
+        return self._titles
+
+    def on_enter(self) -> None:
+        self.feed.tick(0.0)
+
+    def on_exit(self) -> None:
+        self.feed.close()
+
+    def _handle_common(self, event: pygame.event.Event) -> bool:
+        """Back (Esc, Backspace, pad B) and refresh (R); True when ``event`` was one of them."""
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):
+            self.app.scenes.pop()
+        elif event.type == pygame.KEYDOWN and event.key == pygame.K_r:
+            self.feed.refresh_now()
+        elif event.type == pygame.JOYBUTTONDOWN and event.button == 1:
+            self.app.scenes.pop()
+        else:
+            return False
+        return True
+
+    def update(self, dt_s: float) -> None:
+        self.feed.tick(dt_s)
+        self.snapshot = self.feed.snapshot
+
+
 @dataclass(frozen=True)
 class LevelBoardData:
     level_title: str
@@ -420,7 +458,7 @@ def _level_titles() -> dict[str, str]:
     return {info.id: info.title for info in shipped_levels()[0]}
 
 
-class LevelBoardScene(Scene):
+class LevelBoardScene(_BoardScene):
     """A level's leaderboard (each trainee's best run) and, for a trainee, their runs of it. Esc goes back.
 
     ``trainee`` defaults to the app's current trainee (``app.trainee``) when there is one.
@@ -456,33 +494,12 @@ class LevelBoardScene(Scene):
 
     def _query(self, store: RecordStore) -> LevelBoardData:
         """On the feed's worker thread."""
-        if self._titles is None:
-            try:
-                self._titles = _level_titles()
-            except Exception:  # the board works without titles
-                self._titles = {}
         board = store.leaderboard(self.level_id, limit=LEADERBOARD_ROWS)
         history = store.history(self.trainee, self.level_id, limit=HISTORY_ROWS) if self.trainee else []
-        return LevelBoardData(self._titles.get(self.level_id, self.level_id), board, history)
-
-    def on_enter(self) -> None:
-        self.feed.tick(0.0)
-
-    def on_exit(self) -> None:
-        self.feed.close()
+        return LevelBoardData(self._level_titles().get(self.level_id, self.level_id), board, history)
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type == pygame.KEYDOWN:
-            if event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):
-                self.app.scenes.pop()
-            elif event.key == pygame.K_r:
-                self.feed.refresh_now()
-        elif event.type == pygame.JOYBUTTONDOWN and event.button == 1:
-            self.app.scenes.pop()
-
-    def update(self, dt_s: float) -> None:
-        self.feed.tick(dt_s)
-        self.snapshot = self.feed.snapshot
+        self._handle_common(event)
 
     def draw(self, surface: pygame.Surface, alpha: float) -> None:
         p, s = self._painter, _scale(surface)
@@ -633,7 +650,7 @@ class ClassBoardData:
     titles: dict[str, str]
 
 
-class ClassBoardScene(Scene):
+class ClassBoardScene(_BoardScene):
     """The class leaderboard for a projector: big type, the class code to join with, refreshed every few seconds.
 
     Rank, trainee, per-level stars (when they fit), levels completed, total score and stars. A trainee whose
@@ -657,27 +674,14 @@ class ClassBoardScene(Scene):
 
     def _query(self, store: RecordStore) -> ClassBoardData:
         """On the feed's worker thread."""
-        if self._titles is None:
-            try:
-                self._titles = _level_titles()
-            except Exception:
-                self._titles = {}
         info = store.class_info(self.code)
-        return ClassBoardData(info, store.class_board(info.code), self._titles)
-
-    def on_enter(self) -> None:
-        self.feed.tick(0.0)
-
-    def on_exit(self) -> None:
-        self.feed.close()
+        return ClassBoardData(info, store.class_board(info.code), self._level_titles())
 
     def handle_event(self, event: pygame.event.Event) -> None:
+        if self._handle_common(event):
+            return
         if event.type == pygame.KEYDOWN:
-            if event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):
-                self.app.scenes.pop()
-            elif event.key == pygame.K_r:
-                self.feed.refresh_now()
-            elif event.key == pygame.K_F11:
+            if event.key == pygame.K_F11:
                 try:
                     pygame.display.toggle_fullscreen()
                     self.app.screen = pygame.display.get_surface() or self.app.screen
@@ -687,16 +691,13 @@ class ClassBoardScene(Scene):
                 self._turn(+1)
             elif event.key in (pygame.K_LEFT, pygame.K_PAGEUP, pygame.K_UP):
                 self._turn(-1)
-        elif event.type == pygame.JOYBUTTONDOWN and event.button == 1:
-            self.app.scenes.pop()
 
     def _turn(self, step: int) -> None:
         self.page = (self.page + step) % max(1, self.pages)
         self._page_s = 0.0
 
     def update(self, dt_s: float) -> None:
-        self.feed.tick(dt_s)
-        self.snapshot = self.feed.snapshot
+        super().update(dt_s)
         if self.snapshot.serial != self._seen_serial and self.snapshot.data is not None:
             self._seen_serial = self.snapshot.serial
             self._note_changes(self.snapshot.data.rows)
