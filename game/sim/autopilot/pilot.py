@@ -529,10 +529,7 @@ class Pilot:
         """Coronary engagement: the catheter over the lead wire down to the ostium's level, the wire right out so the
         catheter's shape re-forms, the catheter engaged alone, then the fine wire in through it to its tip."""
         big, cath, ins = self.wire, self.catheter, self.p.instruments
-        room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
-        park = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
-        yield from self.approach(big, min(park + 10.0, room), on_leg=junction.index)
-        yield from self.follow(cath, big, park, on_leg=junction.index)
+        park = yield from self._park_above(junction, big, lead_mm=10.0)
         yield from self.move(big, -ins.inserted_mm(big))
         engaged = yield from self.engage_alone(junction, park)
         if not engaged:
@@ -541,6 +538,16 @@ class Pilot:
         self.wire = self.fine_wire
         yield from self.move(self.wire, 30.0)  # into the sheath and the catheter's hub
         yield from self.move(self.wire, ins.inserted_mm(cath) - ins.inserted_mm(self.wire) - 3.0)
+
+    def _park_above(self, junction: Junction, wire: str, lead_mm: float) -> Generator[float, None, float]:
+        """The catheter's tip parked beyond the ostium of ``junction``'s branch, over ``wire`` ``lead_mm`` ahead of
+        it, but never past the end of the vessel it leaves (the aortic valve, below the left main). Returns the
+        park point's route distance."""
+        room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
+        park = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
+        yield from self.approach(wire, min(park + lead_mm, room), on_leg=junction.index)
+        yield from self.follow(self.catheter, wire, park, on_leg=junction.index)
+        return park
 
     def engage_alone(self, junction: Junction, park_route_mm: float) -> Generator[float, None, bool]:
         """A shaped catheter without a wire finds the ostium: turned toward it, moved down to the park point and
@@ -653,11 +660,7 @@ class Pilot:
         then goes out into the branch and the catheter follows."""
         wire, cath = self.wire, self.catheter
         next_leg = junction.index + 1
-        # Beyond the ostium, but never past the end of the vessel it leaves (the aortic valve, below the left main).
-        room = self.plan.leg_end_route_mm(junction.index) - END_MARGIN_MM / 2
-        above = min(junction.route_mm + ENGAGE_ABOVE_MM, room - 4.0)
-        yield from self.approach(wire, min(above + 15.0, room), on_leg=junction.index)
-        yield from self.follow(cath, wire, above, on_leg=junction.index)
+        above = yield from self._park_above(junction, wire, lead_mm=15.0)
         for extra in PROBE_TURNS_DEG:
             inside = self.p.instruments.inserted_mm(cath) - WIRE_PARKED_MM
             yield from self.move(wire, inside - self.p.instruments.inserted_mm(wire), self.style.slow_mm_per_s * 2)

@@ -58,7 +58,6 @@ class Plan:
     legs: tuple[Leg, ...]
     junctions: tuple[Junction, ...]
     target_route_mm: float  # route distance at which the objective's depth is reached
-    end_route_mm: float  # route distance at which the target branch ends (no device may be pushed beyond)
     view_lao_deg: float
     view_cra_deg: float
     table_x_mm: float
@@ -71,6 +70,11 @@ class Plan:
             if leg.branch == branch:
                 return leg.start_route_mm + (s_mm - leg.entry_s_mm) * leg.sign
         return None
+
+    @property
+    def end_route_mm(self) -> float:
+        """Route distance at which the target branch ends (no device may be pushed beyond)."""
+        return self.leg_end_route_mm(len(self.legs) - 1)
 
     def leg_end_route_mm(self, index: int) -> float:
         """Route distance at which the branch of ``legs[index]`` ends in the direction of travel."""
@@ -134,11 +138,8 @@ def make_plan(level: Level) -> Plan:
         junctions.append(Junction(k, point, direction / np.linalg.norm(direction), nxt.start_route_mm, side))
     lao, cra = best_view(tree, junctions[-1] if junctions else None)
     focus = junctions[-1].point_mm if junctions else last.point_at(legs[-1].exit_s_mm)
-    final = legs[-1]
-    room = last.length_mm - final.entry_s_mm if final.sign > 0 else final.entry_s_mm
-    end = final.start_route_mm + room
     lengths = tuple(tree.branches[leg.branch].length_mm for leg in legs)
-    return Plan(tuple(legs), tuple(junctions), distance, end, lao, cra, float(focus[0]), float(focus[2]), lengths)
+    return Plan(tuple(legs), tuple(junctions), distance, lao, cra, float(focus[0]), float(focus[2]), lengths)
 
 
 def _leg_sign(length_mm: float, entry_s_mm: float, exit_s_mm: float) -> float:
