@@ -4,11 +4,19 @@ Each X-ray pulse turns the noise-free attenuation image ``L = -ln(I/I0)`` into a
 
 - **Quantum noise** (DOMAIN.md section 3): the expected count in a pixel is ``N = N0 exp(-L)``, with ``N0`` the
   unattenuated count set by the detector dose per pulse (``Technique.counts_per_pixel``: 3.0e4 photons per mm^2
-  per uGy, DQE 0.65, pixel = detector side / pixels). The detector reads ``N + sqrt(N) z`` with ``z`` a standard
-  normal field from the procedure's seeded generator (:func:`standard_normal_field`): Gaussian with the Poisson
-  variance. Four times the dose halves the noise.
-- The **raw** image is that signal over ``N0`` (so 1.0 is the unattenuated beam); outside the collimator shutters
-  (and an image intensifier's circle) no X-rays arrive and the raw signal is 0.
+  per uGy, DQE 0.65, pixel = detector side / pixels). The detector reads ``N + sqrt(N) z``, Gaussian with the
+  Poisson variance. The chain works in the log domain, to first order in ``1 / sqrt(N)`` (the delta method):
+  ``-ln(I/I0) = L + z / sqrt(N)``, with ``1 / sqrt(N) = exp((L - ln N0) / 2)``. At fluoroscopy dose the
+  background holds ~100 counts per pixel, where the terms left out (a bias ``1 / 2N`` and a skew) are a few per
+  cent of the noise; behind metal, where counts are few, the Gaussian model is crude either way. Expected counts
+  below :data:`MIN_COUNTS` are clamped (the noise there stops growing) and no pixel reads less than that: the
+  noisy log is capped at ``ln(N0 / MIN_COUNTS)``. Four times the dose halves the noise.
+- ``z`` is a standard normal field from the procedure's seeded generator (:func:`standard_normal_field`): a
+  slice of a fixed bank of deviates at an offset the generator draws, so the same seed gives the same images bit
+  for bit, and every pixel's noise is independent from frame to frame.
+- The **raw** image is the signal over ``N0`` (so 1.0 is the unattenuated beam), ``exp`` of minus the noisy log,
+  computed when asked for; outside the collimator shutters (and an image intensifier's circle) no X-rays arrive
+  and the raw signal is 0.
 - **Recursive filter** in fluoroscopy: ``y_n = (1 - b) x_n + b y_(n-1)`` on the log image (noise variance
   x (1-b)/(1+b), at the cost of lag); reset when the geometry changes. Cine and DSA frames are not filtered.
 - **Last-image hold**: between pulses and after the pedal is released the monitor keeps the last image.
@@ -22,8 +30,9 @@ The whole state is numpy arrays and numbers in this object, so ``copy.deepcopy``
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
-from scipy.special import ndtri
 
 from game.sim.imaging import display
 from game.sim.imaging.aec import Mode
@@ -34,17 +43,34 @@ BLANK_LOG = 20.0
 MIN_COUNTS = 0.5
 #: At most this many stored acquisition frames (8-bit) are kept; older runs are dropped first.
 MAX_STORED_FRAMES = 240
-#: Standard normal deviates by inverse-CDF look-up of 16-bit uniform integers: four times faster than numpy's
-#: normal sampler at 512 x 512, indistinguishable as image noise (tails cut at 4.2 sigma; variance scaled to 1).
-_NORMAL_LEVELS = 1 << 16
-_NORMAL_TABLE = ndtri((np.arange(_NORMAL_LEVELS) + 0.5) / _NORMAL_LEVELS)
-_NORMAL_TABLE = (_NORMAL_TABLE / np.sqrt(np.mean(_NORMAL_TABLE**2))).astype(np.float32)
+#: Standard normal deviates come from one bank of this many float32 values (16 MiB), drawn once, at first use, from
+#: a generator seeded with :data:`NOISE_BANK_SEED`. A pulse's field is the contiguous run of the bank at an offset
+#: drawn from the procedure's generator: a copy-free slice instead of a quarter of a million fresh deviates. Two
+#: frames share a pixel's value only if their offsets are equal (one chance in four million); overlapping runs
+#: hold the same white noise shifted by the offsets' difference, which no filter or eye can pick out.
+NOISE_BANK_SIZE = 1 << 22
+NOISE_BANK_SEED = 0x4C756D656E  # "Lumen"
+
+
+@cache
+def _noise_bank() -> np.ndarray:
+    """The bank of deviates (read-only float32), scaled to zero mean and unit variance exactly."""
+    bank = np.random.default_rng(NOISE_BANK_SEED).standard_normal(NOISE_BANK_SIZE)
+    bank = ((bank - bank.mean()) / bank.std()).astype(np.float32)
+    bank.flags.writeable = False
+    return bank
 
 
 def standard_normal_field(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Zero-mean, unit-variance Gaussian float32 noise of ``shape`` drawn from ``rng``."""
-    index = rng.integers(0, _NORMAL_LEVELS, size=shape, dtype=np.uint16)
-    return np.take(_NORMAL_TABLE, index)
+    """Zero-mean, unit-variance Gaussian float32 noise of ``shape`` drawn from ``rng`` (one integer per call).
+
+    The result is a read-only view into the noise bank; a field larger than the bank is drawn afresh."""
+    size = int(np.prod(shape))
+    bank = _noise_bank()
+    if size > bank.size:
+        return rng.standard_normal(shape, dtype=np.float32)
+    start = int(rng.integers(0, bank.size - size + 1))
+    return bank[start : start + size].reshape(shape)
 
 
 class ImageChain:
@@ -53,8 +79,8 @@ class ImageChain:
     def __init__(self, size_px: int):
         self.size_px = size_px
         self.filtered: np.ndarray | None = None  # log image after the recursive filter (float32)
-        self._counts: np.ndarray | None = None  # last pulse's detected counts (float32)
-        self._ln_n0 = 0.0
+        self._noisy_log: np.ndarray | None = None  # last pulse's noisy -ln(I/I0) before the filter (float32)
+        self._outside: np.ndarray | None = None  # where the last pulse's X-rays did not arrive (None: nowhere)
         self.display = np.zeros((size_px, size_px), dtype=np.uint8)  # the live monitor
         self.reference = np.zeros((size_px, size_px), dtype=np.uint8)  # the reference monitor
         self.level = 0.0
@@ -71,20 +97,29 @@ class ImageChain:
         self.runs: list[list[np.ndarray]] = []  # stored acquisitions, 8-bit frames
         self._run_mode: Mode | None = None
         self._run_best = (-1.0, None)
+        self._scratch: np.ndarray | None = None  # a float32 work image (no state: its content is never read back)
 
     @property
     def raw(self) -> np.ndarray | None:
         """The last pulse's detector signal I/I0 (float32; 1.0 = unattenuated beam, 0 outside the field)."""
-        if self._counts is None:
+        if self._noisy_log is None:
             return None
-        return self._counts * np.float32(np.exp(-self._ln_n0))
+        raw = np.exp(np.negative(self._noisy_log))
+        if self._outside is not None:
+            raw[self._outside] = 0.0
+        return raw
+
+    def _work(self, shape: tuple[int, ...]) -> np.ndarray:
+        if self._scratch is None or self._scratch.shape != shape:
+            self._scratch = np.empty(shape, dtype=np.float32)
+        return self._scratch
 
     # --- pulses ---------------------------------------------------------------------------------------------------
     def expose(
         self,
         expected_log: np.ndarray,
         counts_unattenuated: float,
-        field: np.ndarray,
+        field: np.ndarray | None,
         rng: np.random.Generator,
         mode: Mode,
         *,
@@ -96,55 +131,62 @@ class ImageChain:
         """One pulse: noise, filter, masks, display. Returns the live monitor's new 8-bit image.
 
         ``expected_log`` (S, S) float32 is the noise-free -ln(I/I0); ``counts_unattenuated`` the counts per pixel
-        of the unattenuated beam; ``field`` the bool mask where X-rays arrive; ``level`` the display level (the
-        AEC field's mean attenuation); ``iodine_score`` how much iodine the frame shows (for roadmap/review);
-        ``display_offset`` is added before windowing (dynamic-range compression, II vignetting).
+        of the unattenuated beam; ``field`` the bool mask where X-rays arrive (None: the whole detector);
+        ``level`` the display level (the AEC field's mean attenuation); ``iodine_score`` how much iodine the frame
+        shows (for roadmap/review); ``display_offset`` is added before windowing (dynamic-range compression, II
+        vignetting).
         """
-        ln_n0 = np.float32(np.log(max(counts_unattenuated, 1e-6)))
-        counts = np.subtract(ln_n0, expected_log, dtype=np.float32)
-        np.exp(counts, out=counts)  # expected counts N = N0 exp(-L)
-        noise = standard_normal_field(rng, expected_log.shape)
-        noise *= np.sqrt(counts)
-        counts += noise
-        np.maximum(counts, np.float32(MIN_COUNTS), out=counts)
-        log = np.log(counts)
-        np.subtract(ln_n0, log, out=log)  # -ln(I/I0) with noise
-        outside = None if field.all() else ~field
+        shape = expected_log.shape
+        ln_n0 = float(np.log(max(counts_unattenuated, 1e-6)))
+        max_log = np.float32(ln_n0 - np.log(MIN_COUNTS))  # -ln(I/I0) at MIN_COUNTS
+        noise = standard_normal_field(rng, shape)
+        # 1 / sqrt(N) = exp((L - ln N0) / 2), N clamped at MIN_COUNTS (np.clip with two bounds is the fast one).
+        sigma = np.clip(expected_log, np.float32(-BLANK_LOG), max_log, out=self._work(shape))
+        sigma -= np.float32(ln_n0)
+        sigma *= np.float32(0.5)
+        np.exp(sigma, out=sigma)
+        log = np.multiply(sigma, noise)
+        log += expected_log
+        np.clip(log, np.float32(-BLANK_LOG), max_log, out=log)  # no pixel reads less than MIN_COUNTS
+        outside = None if field is None or field.all() else ~field
         if outside is not None:
-            counts[outside] = 0.0
-            log[outside] = BLANK_LOG
-        self._counts, self._ln_n0 = counts, float(ln_n0)
+            np.copyto(log, np.float32(BLANK_LOG), where=outside)
+        self._noisy_log, self._outside = log, outside
         self.level = level
         self.beam_on = True
         self.pulses += 1
 
+        filtered = log
         if mode.is_fluoro and self.filtered is not None and recursive_weight > 0:
             b = np.float32(recursive_weight)
-            previous = self.filtered
-            previous *= b
-            log *= np.float32(1.0) - b
-            log += previous
-        self.filtered = log
+            filtered = self.filtered  # updated in place: y = b y + (1 - b) x
+            filtered *= b
+            filtered += np.multiply(log, np.float32(1.0) - b, out=self._work(shape))
+        self.filtered = filtered
 
         if not mode.is_fluoro:
             if self._run_mode != mode:
                 self.start_run(mode)
             if mode == Mode.DSA and self.dsa_mask is None:
-                self.dsa_mask = log.copy()
+                self.dsa_mask = filtered.copy()
         if iodine_score > self.peak_score:
             self.peak_score = iodine_score
-            self.peak = log.copy()
+            self.peak = filtered.copy()
 
         subtracted_window = display.SUBTRACTED_WINDOW * self.window_scale
+        work = self._work(shape)
         if mode == Mode.DSA:
-            image = display.to_grey(log - self.dsa_mask, 0.0, subtracted=True, window=subtracted_window)
+            difference = np.subtract(filtered, self.dsa_mask, out=work)
+            image = display.to_grey(difference, 0.0, subtracted=True, window=subtracted_window, out=work)
         elif self.roadmap is not None and mode.is_fluoro:
-            image = display.to_grey(log - self.roadmap, 0.0, subtracted=True, window=subtracted_window)
+            difference = np.subtract(filtered, self.roadmap, out=work)
+            image = display.to_grey(difference, 0.0, subtracted=True, window=subtracted_window, out=work)
         else:
-            shown = log if display_offset is None else log + display_offset
-            image = display.to_grey(shown, level - self.level_offset, window=display.FLUORO_WINDOW * self.window_scale)
+            shown = filtered if display_offset is None else np.add(filtered, display_offset, out=work)
+            window = display.FLUORO_WINDOW * self.window_scale
+            image = display.to_grey(shown, level - self.level_offset, window=window, out=work)
         if outside is not None:
-            image[outside] = display.BLANK_GREY
+            np.copyto(image, np.uint8(display.BLANK_GREY), where=outside)
         self.display = image
         if not mode.is_fluoro:
             self._store(image, iodine_score)

@@ -63,16 +63,26 @@ def _lut(window: float, mid_grey: float) -> np.ndarray:
     return make_lut(window, mid_grey)
 
 
-def to_grey(log_image: np.ndarray, level: float, subtracted: bool = False, window: float | None = None) -> np.ndarray:
+def to_grey(
+    log_image: np.ndarray,
+    level: float,
+    subtracted: bool = False,
+    window: float | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Map a log image (S, S) to uint8 grey: the fluoroscopy window around ``level``, or for a subtracted image
-    the subtraction window around zero. ``window`` overrides the width (-ln units; the user's contrast)."""
+    the subtraction window around zero. ``window`` overrides the width (-ln units; the user's contrast).
+
+    ``out``, a float32 array of the image's shape (it may be ``log_image`` itself), is used as working space and
+    overwritten; without it one is allocated."""
     if window is None:
         window = SUBTRACTED_WINDOW if subtracted else FLUORO_WINDOW
     lut = _lut(round(float(window), 4), 0.5 if subtracted else FLUORO_MID_GREY)
     scale = np.float32((LUT_SIZE - 1) / LUT_SPAN)
     offset = np.float32((LUT_SPAN / 2.0 - level) * (LUT_SIZE - 1) / LUT_SPAN + 0.5)
-    idx = np.multiply(log_image, scale, dtype=np.float32)
+    idx = np.multiply(log_image, scale, out=out, dtype=np.float32)
     idx += offset
+    # +0.5 then truncation rounds; a negative index (truncated toward zero) is clipped to 0 anyway.
     return np.take(lut, idx.astype(np.int32), mode="clip")
 
 

@@ -73,7 +73,8 @@ class Fluoroscope:
         self.last_technique: Technique | None = None
         self._next_pulse_s: float | None = None
         self._beam_mode: Mode | None = None
-        self._masks: dict[tuple, np.ndarray] = {}
+        self._masks: dict[tuple, tuple[np.ndarray | None, np.ndarray]] = {}
+        self._techniques: dict[tuple, Technique] = {}
 
     # --- geometry -------------------------------------------------------------------------------------------------
     def set_carm(self, carm: CArm) -> None:
@@ -141,7 +142,7 @@ class Fluoroscope:
         """Fire one pulse now: AEC, image formation, image chain. Returns its technique."""
         carm = self.carm
         bg = self.renderer.background(carm)
-        technique = choose_technique(bg.water_path_mm(), carm, mode, pulse_rate_per_s, self.dose_scale)
+        technique = self._technique(bg.water_path_mm(), mode, pulse_rate_per_s)
         stats: dict[str, float] = {}
         expected = self.renderer.render(carm, technique.kvp, concentration_mg_per_mL, tubes, stats=stats)
         level = bg.measuring_log(technique.kvp)
@@ -161,8 +162,20 @@ class Fluoroscope:
         self.last_technique = technique
         return technique
 
-    def _field(self, carm: CArm, kvp: float, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """Where X-rays arrive, and the display offset (dynamic-range compression + II vignetting)."""
+    def _technique(self, water_path_mm: float, mode: Mode, pulse_rate_per_s: float) -> Technique:
+        """The AEC's choice for this pulse: a pure function of its inputs, so it is kept while they repeat."""
+        key = (water_path_mm, self.carm, mode, pulse_rate_per_s, self.dose_scale)
+        technique = self._techniques.get(key)
+        if technique is None:
+            if len(self._techniques) > 16:
+                self._techniques.clear()
+            technique = choose_technique(water_path_mm, self.carm, mode, pulse_rate_per_s, self.dose_scale)
+            self._techniques[key] = technique
+        return technique
+
+    def _field(self, carm: CArm, kvp: float, level: float) -> tuple[np.ndarray | None, np.ndarray]:
+        """Where X-rays arrive (None: on the whole detector), and the display offset (dynamic-range compression
+        + II vignetting)."""
         key = (carm.geometry_key(), carm.collimation, round(kvp, 3))
         if key not in self._masks:
             if len(self._masks) > 16:
@@ -172,7 +185,8 @@ class Fluoroscope:
             vignette = vignetting_log(carm, self.size_px)
             if vignette is not None:
                 offset += vignette
-            self._masks[key] = (carm.shutter_mask(self.size_px), offset)
+            field = carm.shutter_mask(self.size_px)
+            self._masks[key] = (None if field.all() else field, offset)
         return self._masks[key]
 
     # --- monitors -------------------------------------------------------------------------------------------------
