@@ -63,10 +63,11 @@ MG_PER_CM2_PER_MG_PER_ML_MM = 0.1
 
 
 def _chord_integral(x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Integral from 0 to x of the chord 2 sqrt(r^2 - t^2) (x clipped to [-r, r])."""
-    x = np.clip(x, -r, r)
-    safe_r = np.maximum(r, 1e-12)
-    return x * np.sqrt(np.maximum(r * r - x * x, 0.0)) + r * r * np.arcsin(np.clip(x / safe_r, -1.0, 1.0))
+    """Integral from 0 to x of the chord 2 sqrt(r^2 - t^2) (x clipped to [-r, r]): with t = x / r,
+    r^2 (t sqrt(1 - t^2) + arcsin t). Written with plain ufuncs (np.clip costs more than the work on small
+    arrays)."""
+    t = np.minimum(np.maximum(x / np.maximum(r, 1e-12), -1.0), 1.0)
+    return r * r * (t * np.sqrt(1.0 - t * t) + np.arcsin(t))
 
 
 def pixel_chord(d: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -376,95 +377,90 @@ def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> N
     Each projected segment is drawn column by column along its major axis (as in Wu's anti-aliased lines): in
     every column it crosses, the pixels within its band get the pixel-averaged chord at their perpendicular
     distance from its centreline. Consecutive segments share no column, so a polyline is drawn once; crossing
-    parts add up.
+    parts add up. All segments are drawn at once: a column runs along x or y by the segment's major axis, and
+    its pixels' flat indices follow from per-segment strides.
     """
     segments = _tube_segments(tubes, carm, image.shape[0], kvp)
     if segments is None:
         return
     p0, p1, r_out, r_in, weight = segments
     size_px = image.shape[0]
-    flat = image.reshape(-1)
-    delta = p1 - p0
-    x_major = np.abs(delta[:, 0]) >= np.abs(delta[:, 1])
-    for major in (True, False):
-        sel = x_major == major
-        if not sel.any():
-            continue
-        a_axis, b_axis = (0, 1) if major else (1, 0)
-        a0, a1 = p0[sel, a_axis], p1[sel, a_axis]
-        b0, b1 = p0[sel, b_axis], p1[sel, b_axis]
-        slope = (b1 - b0) / np.where(a1 != a0, a1 - a0, 1.0)
-        cos = np.abs(a1 - a0) / np.maximum(np.hypot(a1 - a0, b1 - b0), 1e-12)
-        first = np.ceil(np.minimum(a0, a1)).astype(np.int64)
-        count = np.ceil(np.maximum(a0, a1)).astype(np.int64) - first
-        count = np.clip(count, 0, None)
-        # Columns outside the image contribute nothing.
-        lo_clip = np.clip(-first, 0, None)
-        count = np.clip(np.minimum(count, size_px - first), 0, None)
-        seg = np.repeat(np.arange(len(a0)), count)
-        if len(seg) == 0:
-            continue
-        start = np.repeat(np.cumsum(count) - count, count)
-        a = first[seg] + (np.arange(len(seg)) - start)
-        keep = np.arange(len(seg)) - start >= lo_clip[seg]
-        seg, a = seg[keep], a[keep]
-        b_centre = b0[seg] + (a - a0[seg]) * slope[seg]
-        ro = r_out[sel][seg]
-        ri = r_in[sel][seg]
-        c = cos[seg]
-        half = (ro + 0.5) / np.maximum(c, 1e-6) + 0.5
-        rows = int(np.ceil(2.0 * float(half.max()))) + 1
-        b_first = np.floor(b_centre - half).astype(np.int64)
-        b = b_first[:, None] + np.arange(rows)[None, :]
-        perp = np.abs(b - b_centre[:, None]) * c[:, None]
-        chord = pixel_chord(perp, ro[:, None])
-        hollow = ri > 0
-        if hollow.any():
-            chord[hollow] -= pixel_chord(perp[hollow], ri[hollow, None])
-        value = chord * weight[sel][seg][:, None]
-        inside = (b >= 0) & (b < size_px) & (value > 0)
-        a_full = np.broadcast_to(a[:, None], b.shape)
-        idx = (a_full * size_px + b) if not major else (b * size_px + a_full)
-        np.add.at(flat, idx[inside], value[inside].astype(np.float32))
+    x_major = np.abs(p1[:, 0] - p0[:, 0]) >= np.abs(p1[:, 1] - p0[:, 1])
+    # Major-axis (a) and minor-axis (b) coordinates of each segment's ends, and the strides of a and b in the image.
+    a0 = np.where(x_major, p0[:, 0], p0[:, 1])
+    a1 = np.where(x_major, p1[:, 0], p1[:, 1])
+    b0 = np.where(x_major, p0[:, 1], p0[:, 0])
+    b1 = np.where(x_major, p1[:, 1], p1[:, 0])
+    stride_a = np.where(x_major, 1, size_px)
+    stride_b = np.where(x_major, size_px, 1)
+    da, db = a1 - a0, b1 - b0
+    slope = db / np.where(da != 0.0, da, 1.0)
+    cos = np.abs(da) / np.maximum(np.hypot(da, db), 1e-12)
+    # Columns ceil(min a) .. ceil(max a) - 1, less those outside the image.
+    first = np.ceil(np.minimum(a0, a1)).astype(np.int64)
+    end = np.ceil(np.maximum(a0, a1)).astype(np.int64)
+    lo = np.maximum(first, 0)
+    count = np.maximum(np.minimum(end, size_px) - lo, 0)
+    total = int(count.sum())
+    if total == 0:
+        return
+    seg = np.repeat(np.arange(len(a0)), count)
+    a = lo[seg] + (np.arange(total) - np.repeat(np.cumsum(count) - count, count))
+    b_centre = b0[seg] + (a - a0[seg]) * slope[seg]
+    # Each column's band: the pixels within (outer radius + 1/2) / cos + 1/2 of the centre (a ragged list).
+    half = (r_out[seg] + 0.5) / np.maximum(cos[seg], 1e-6) + 0.5
+    rows = np.ceil(2.0 * half).astype(np.int64) + 1
+    col = np.repeat(np.arange(total), rows)
+    b = np.floor(b_centre - half).astype(np.int64)[col] + (
+        np.arange(len(col)) - np.repeat(np.cumsum(rows) - rows, rows)
+    )
+    seg = seg[col]
+    perp = np.abs(b - b_centre[col]) * cos[seg]
+    chord = pixel_chord(perp, r_out[seg])
+    hollow = np.flatnonzero(r_in[seg] > 0)
+    if len(hollow):
+        chord[hollow] -= pixel_chord(perp[hollow], r_in[seg[hollow]])
+    value = chord * weight[seg]
+    inside = (b >= 0) & (b < size_px) & (value > 0)
+    idx = a[col] * stride_a[seg] + b * stride_b[seg]
+    np.add.at(image.reshape(-1), idx[inside], value[inside].astype(np.float32))
 
 
 def _tube_segments(tubes: list[Tube], carm: CArm, size_px: int, kvp: float):
     """Projected segments of every tube: ends (M, 2) px, outer and inner radius px, and the exponent per px of
-    chord (mu x mm per px at the device x obliquity), or None when nothing is in view."""
-    pixel_mm = carm.pixel_mm(size_px)
-    parts = []
-    for tube in tubes:
-        p3 = np.asarray(tube.points_mm, dtype=float)
-        if len(p3) < 2:
-            continue
-        pix, depth = carm.project(p3, size_px)
-        if not np.all(np.isfinite(pix)) or np.any(depth <= 0):
-            continue
-        a, b = pix[:-1], pix[1:]
-        margin = 2.0 + 4.0 * tube.outer_radius_mm
+    chord (mu x mm per px at the device x obliquity), or None when nothing is in view. A tube with a point
+    behind the focal spot (or not projectable) is left out. All tubes are projected at once."""
+    tubes = [tube for tube in tubes if len(tube.points_mm) >= 2]
+    if not tubes:
+        return None
+    p3 = np.concatenate([np.asarray(tube.points_mm, dtype=float) for tube in tubes])
+    n_points = np.array([len(tube.points_mm) for tube in tubes])
+    outer = np.array([tube.outer_radius_mm for tube in tubes], dtype=float)
+    inner = np.array([tube.inner_radius_mm for tube in tubes], dtype=float)
+    mu = np.array([tube_mu_per_mm(tube.material, kvp) for tube in tubes])
+    pix, depth = carm.project(p3, size_px)
+    starts = np.cumsum(n_points) - n_points
+    bad_point = ~(np.isfinite(pix).all(axis=1) & (depth > 0))
+    bad_tube = np.add.reduceat(bad_point.astype(np.int64), starts) > 0
+    # Segment k joins points k and k + 1; a tube's last point starts none.
+    tube_of = np.repeat(np.arange(len(tubes)), n_points)[:-1]
+    joins = np.ones(len(p3) - 1, dtype=bool)
+    joins[starts[1:] - 1] = False
+    a, b = pix[:-1], pix[1:]
+    margin = (2.0 + 4.0 * outer[tube_of])[:, None]
+    with np.errstate(invalid="ignore"):
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         visible = np.all((hi > -margin) & (lo < size_px + margin), axis=1)
-        if not visible.any():
-            continue
-        mag = carm.sid_mm / (0.5 * (depth[:-1] + depth[1:]))
-        mm_per_px = pixel_mm / mag
-        len2 = np.linalg.norm(b - a, axis=1)
-        len3 = np.linalg.norm(np.diff(p3, axis=0), axis=1)
-        obliquity = np.clip(len3 / np.maximum(len2 * mm_per_px, 1e-9), 1.0, MAX_OBLIQUITY)
-        mu = tube_mu_per_mm(tube.material, kvp)
-        v = visible
-        parts.append(
-            (
-                a[v],
-                b[v],
-                (tube.outer_radius_mm / mm_per_px)[v],
-                (tube.inner_radius_mm / mm_per_px)[v],
-                (mu * mm_per_px * obliquity)[v],
-            )
-        )
-    if not parts:
+    k = np.flatnonzero(joins & visible & ~bad_tube[tube_of])
+    if len(k) == 0:
         return None
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))
+    t = tube_of[k]
+    a, b = a[k], b[k]
+    mm_per_px = carm.pixel_mm(size_px) * (0.5 * (depth[k] + depth[k + 1])) / carm.sid_mm
+    len2 = np.linalg.norm(b - a, axis=1)
+    len3 = np.linalg.norm(p3[k + 1] - p3[k], axis=1)
+    obliquity = np.minimum(np.maximum(len3 / np.maximum(len2 * mm_per_px, 1e-9), 1.0), MAX_OBLIQUITY)
+    return a, b, outer[t] / mm_per_px, inner[t] / mm_per_px, mu[t] * mm_per_px * obliquity
 
 
 # =================================================================================================== renderer
