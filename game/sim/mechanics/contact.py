@@ -30,7 +30,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from game.sim.anatomy.vessel_tree import VesselTree
-from game.sim.mechanics.rod import Walls, reaction_N
+from game.sim.mechanics.rod import Walls, c_einsum, reaction_N
 
 #: Segments tested on each side of a node's remembered centreline sample (samples are ~1 mm apart).
 TRACK_WINDOW_SAMPLES = 2
@@ -98,6 +98,14 @@ class LumenIndex:
         self.has_extras = (self.extras >= 0).any(axis=1)
         # A point deeper in its own tube than the widest neighbouring tube's radius cannot belong to that one.
         self.extras_radius_mm = np.where(self.extras >= 0, self.radius_mm[self.extras], 0.0).max(axis=1)
+        # Per segment start: its arc length step, and the Walls.limits of its tube (0 / 1 where it ends its vessel).
+        start = np.arange(len(self.points_mm))
+        self._segment_ds = np.append(self.s_mm[1:] - self.s_mm[:-1], 0.0)
+        self._segment_limits = np.where(
+            np.stack([start == self.first_segment, start == self.last_segment], axis=1),
+            np.array([0.0, 1.0]),
+            np.array([-np.inf, np.inf]),
+        )
 
     def _junction_extras(self, spacing_mm: float) -> np.ndarray:
         """Per sample, every other sample of other branches whose tube overlaps this sample's (padded with -1)."""
@@ -130,31 +138,26 @@ class LumenIndex:
         ``radius_mm`` overrides the per-sample lumen radius (deployed stents hold the lumen open).
         """
         radius = self.radius_mm if radius_mm is None else radius_mm
-        starts = np.clip(
-            seed[:, None] + self.offsets, self.first_segment[seed][:, None], self.last_segment[seed][:, None]
-        )
+        low, high = self.first_segment[seed][:, None], self.last_segment[seed][:, None]
+        starts = np.minimum(high, np.maximum(low, seed[:, None] + self.offsets))  # = np.clip
         best = self._evaluate(x_mm, starts, radius)
-        rows = np.flatnonzero(self.has_extras[seed] & (best[4] < self.extras_radius_mm[seed]) & other_branches)
+        rows = (self.has_extras[seed] & (best[4] < self.extras_radius_mm[seed]) & other_branches).nonzero()[0]
         if len(rows):
             extra = self.extras[seed[rows]]
             valid = extra >= 0
             extra = np.where(valid, extra, extra[:, :1])
             both = np.concatenate([extra - 1, extra], axis=1)
-            lo = np.tile(self.first_segment[extra], 2)
-            hi = np.tile(self.last_segment[extra], 2)
-            both = np.clip(both, lo, hi)
+            lo = self.first_segment[extra]
+            hi = self.last_segment[extra]
+            both = np.minimum(np.concatenate([hi, hi], axis=1), np.maximum(np.concatenate([lo, lo], axis=1), both))
             other = self._evaluate(x_mm[rows], both, radius)
             better = other[4] > best[4][rows]
             for field_best, field_other in zip(best, other, strict=True):
                 field_best[rows[better]] = field_other[better]
         start, t, _, closest, clearance, rad = best
         sample = start + (t > 0.5)
-        s = self.s_mm[start] + t * (self.s_mm[start + 1] - self.s_mm[start])
-        limits = np.where(
-            np.stack([start == self.first_segment[start], start == self.last_segment[start]], axis=1),
-            np.array([0.0, 1.0]),
-            np.array([-np.inf, np.inf]),
-        )
+        s = self.s_mm[start] + t * self._segment_ds[start]
+        limits = self._segment_limits[start]
         return Location(
             sample, closest, self.points_mm[start], self._segment[start], limits, rad, clearance, self.branch[start], s
         )
@@ -176,10 +179,10 @@ class LumenIndex:
         a = self.points_mm[starts]
         ab = self._segment[starts]
         rel = x[:, None, :] - a
-        t_raw = np.einsum("nkj,nkj->nk", rel, ab) / self._segment_len2[starts]
-        t = np.clip(t_raw, 0.0, 1.0)
+        t_raw = c_einsum("nkj,nkj->nk", rel, ab) / self._segment_len2[starts]
+        t = np.minimum(1.0, np.maximum(0.0, t_raw))  # = np.clip(t_raw, 0.0, 1.0)
         offset = rel - t[..., None] * ab
-        dist = np.sqrt(np.einsum("nkj,nkj->nk", offset, offset))
+        dist = np.sqrt(c_einsum("nkj,nkj->nk", offset, offset))
         rad = radius[starts] + t * (radius[starts + 1] - radius[starts])
         clearance = rad - dist
         k = np.argmax(clearance, axis=1)

@@ -69,7 +69,7 @@ def insert(devices: list[Device], inserted_mm: np.ndarray, requested_mm: np.ndar
     sheath_mm = sheath_fr * MM_PER_FRENCH + _SHEATH_TOLERANCE_MM
     for d, device in enumerate(devices):
         current = result[d]
-        want = float(np.clip(requested_mm[d], 0.0, max_inserted_mm(device)))
+        want = _clip(float(requested_mm[d]), 0.0, max_inserted_mm(device))
         if want == current:
             continue
         if current == 0.0 and device.outer_diameter_mm > sheath_mm:
@@ -90,5 +90,15 @@ def insert(devices: list[Device], inserted_mm: np.ndarray, requested_mm: np.ndar
                 blocked = blocked or current == 0.0
         if blocked or low > high:
             continue
-        result[d] = float(np.clip(want, max(low, 0.0), max(high, 0.0)))
+        result[d] = _clip(want, max(low, 0.0), max(high, 0.0))
     return result
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    """``float(np.clip(x, low, high))`` for one number, bit for bit (a tie keeps ``x``, NaN stays NaN) and ~50 times
+    faster."""
+    if x != x:
+        return x
+    if x < low:
+        x = low
+    return high if x > high else x

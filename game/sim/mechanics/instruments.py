@@ -40,7 +40,16 @@ from game.sim.mechanics.contact import (
 )
 from game.sim.mechanics.insertion import MAX_ADVANCE_MM_PER_S, MAX_ROTATE_DEG_PER_S, AccessSite, insert
 from game.sim.mechanics.profiles import DeviceProfile
-from game.sim.mechanics.rod import Clamp, RodSolver, edge_frames, joint_frames, reaction_N, rest_turn
+from game.sim.mechanics.rod import (
+    Clamp,
+    RodSolver,
+    edge_frames,
+    joint_frames,
+    reaction_N,
+    rest_turn,
+    row_dot,
+    row_norm,
+)
 from game.sim.mechanics.stent import DeployedStent, held_open_radius_mm, place_stent
 
 #: Arc length between rod nodes, mm: resolves a 6 mm angled wire tip with two to three joints (enough for it to
@@ -98,6 +107,7 @@ class Instruments:
         self._profiles = [DeviceProfile.of(d) for d in self._device_list]
         self._radius_mm = np.array([d.radius_mm for d in self._device_list])
         self._friction = np.array([d.friction_coefficient for d in self._device_list])
+        self._limit_N = np.array([d.max_tip_force_N for d in self._device_list])
         self._lumen = lumen if lumen is not None else LumenIndex(tree)
         self._solver = RodSolver()
         self.clamp = _sheath_clamp(tree, access)
@@ -121,6 +131,7 @@ class Instruments:
         self._time = np.zeros(1)
         self._at_rest = np.zeros(1, dtype=bool)  # the last step had no input and found the rod at equilibrium
         self._frames = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)))  # shape they were made for, frames
+        self._geometry_cache: tuple = (None, 0.0, np.zeros(1))  # see _geometry
         self.complications: list[ComplicationEvent] = []
         self.deployed_stents: list[DeployedStent] = []
 
@@ -133,10 +144,10 @@ class Instruments:
                 raise KeyError(f"no instrument called {name!r} (have {', '.join(self.names)})")
         advance = np.array([controls.get(n, (0.0, 0.0))[0] for n in self.names], dtype=float)
         rotate = np.array([controls.get(n, (0.0, 0.0))[1] for n in self.names], dtype=float)
-        advance = np.clip(advance, -MAX_ADVANCE_MM_PER_S, MAX_ADVANCE_MM_PER_S)
-        rotate = np.clip(rotate, -MAX_ROTATE_DEG_PER_S, MAX_ROTATE_DEG_PER_S)
+        advance = np.minimum(MAX_ADVANCE_MM_PER_S, np.maximum(-MAX_ADVANCE_MM_PER_S, advance))  # = np.clip
+        rotate = np.minimum(MAX_ROTATE_DEG_PER_S, np.maximum(-MAX_ROTATE_DEG_PER_S, rotate))
         new = insert(self._device_list, self._inserted, self._inserted + advance * dt_s, self.access.sheath_fr)
-        idle = bool(np.all(new == self._inserted) and np.all(rotate == 0.0))
+        idle = bool((new == self._inserted).all() and (rotate == 0.0).all())
         self._speed = (new - self._inserted) / dt_s
         self._inserted = new
         self._angle = self._angle + np.radians(rotate) * dt_s
@@ -154,10 +165,10 @@ class Instruments:
         normal, binormal = self._joint_frames()
         beta = rest_turn(normal, binormal, layers)
         t = self._x[1:] - self._x[:-1]
-        node_tangent = np.vstack([t, t[-1:]])
+        node_tangent = np.concatenate([t, t[-1:]])
         node_tangent[1:-1] += t[:-1]
         friction = -(self._friction[outer] * self._force * np.sign(self._speed[outer]))[:, None] * node_tangent
-        friction /= np.maximum(np.linalg.norm(node_tangent, axis=1, keepdims=True), 1e-12)
+        friction /= np.maximum(row_norm(node_tangent), 1e-12)
         windows = self._tip_windows(outer)
         counts_from = self._counts_from_N()
         watch = tuple((rows, counts_from[d]) for d, rows in enumerate(windows) if len(rows) and counts_from[d] < np.inf)
@@ -199,14 +210,25 @@ class Instruments:
     # --- geometry of the composite rod ------------------------------------------------------------------------
     @property
     def rod_length_mm(self) -> float:
-        return float(self._edge.sum())
+        return self._geometry()[1]
 
     @property
     def time_s(self) -> float:
         return float(self._time[0])
 
     def _node_s(self) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(self._edge)])
+        """Arc length of every node from the sheath, mm (shared: do not modify)."""
+        return self._geometry()[2]
+
+    def _geometry(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """The rod's length and its nodes' arc lengths, computed once for each ``_edge`` array (which is only ever
+        replaced, never changed in place): ``(edge array they are for, length mm, node arc lengths mm)``."""
+        cached = self._geometry_cache
+        if cached[0] is not self._edge:
+            edge = self._edge
+            cached = (edge, float(edge.sum()), np.concatenate([[0.0], np.add.accumulate(edge)]))
+            self._geometry_cache = cached
+        return cached
 
     def _resize(self, length_mm: float) -> None:
         """Grow the rod's tip along its direction or pull it back along the rod's own path to ``length_mm``."""
@@ -219,7 +241,7 @@ class Instruments:
             base, keep = (n - 1, n) if n else (0, 1)
             if n:
                 direction = self._x[n] - self._x[n - 1]
-                direction /= np.linalg.norm(direction)
+                direction /= _norm(direction)
                 total = self._edge[-1] + length_mm - old
             else:
                 direction, total = self.clamp.direction, length_mm
@@ -232,12 +254,12 @@ class Instruments:
         else:
             s = self._node_s()
             full = max(0, int(np.floor(length_mm / h - 0.5)))
-            j = int(np.clip(np.searchsorted(s, length_mm, side="right") - 1, 0, n - 1))
+            j = _clamp_index(int(s.searchsorted(length_mm, side="right")) - 1, n - 1)
             target = self._x[j] + (length_mm - s[j]) / self._edge[j] * (self._x[j + 1] - self._x[j])
             direction = target - self._x[full]
-            norm = np.linalg.norm(direction)
+            norm = _norm(direction)
             if norm < 1e-9:
-                direction, norm = self._x[full + 1] - self._x[full], np.linalg.norm(self._x[full + 1] - self._x[full])
+                direction, norm = self._x[full + 1] - self._x[full], _norm(self._x[full + 1] - self._x[full])
             tip = self._x[full] + (length_mm - full * h) * direction / norm
             self._x = np.vstack([self._x[: full + 1], tip])
             self._edge = np.concatenate([self._edge[:full], [length_mm - full * h]])
@@ -261,7 +283,7 @@ class Instruments:
         moved = self._x - self._located_at
         at_vessel_end = np.isfinite(self._where["segment_limits"]).any(axis=1)
         pressed_at_end = (self._force > 0.0) & at_vessel_end
-        rows = np.flatnonzero((np.einsum("ij,ij->i", moved, moved) > RELOCATE_DISTANCE_MM**2) | pressed_at_end)
+        rows = ((row_dot(moved, moved) > RELOCATE_DISTANCE_MM**2) | pressed_at_end).nonzero()[0]
         changed = rows[:0]
         if len(rows):
             found = self._lumen.locate(self._x[rows], self._where["sample"][rows], self._sample_radius)
@@ -272,7 +294,7 @@ class Instruments:
             switched = found.branch != before["branch"]
             if switched.any():
                 self._stay_out_of_walls(rows[switched], before["branch"][switched], before["sample"][switched])
-            changed = rows[np.any(self._where["segment_start_mm"][rows] != before["segment_start_mm"], axis=1)]
+            changed = rows[(self._where["segment_start_mm"][rows] != before["segment_start_mm"]).any(axis=1)]
         return Location(**self._where), changed
 
     def _stay_out_of_walls(self, rows: np.ndarray, old_branch: np.ndarray, old_sample: np.ndarray) -> None:
@@ -325,7 +347,7 @@ class Instruments:
             ei = profile.mean_stiffness_N_mm2(inserted - high, inserted - low)
             layers.append((ei, profile.turning_rad(inserted - high, inserted - low), self._angle[d]))
             stiffness += ei
-            cover[d] = self._radius_mm[d] * np.clip((inserted - s) / NODE_SPACING_MM + 1.0, 0.0, 1.0)
+            cover[d] = self._radius_mm[d] * np.minimum(1.0, np.maximum(0.0, (inserted - s) / NODE_SPACING_MM + 1.0))
         outer = np.argmax(cover, axis=0)
         return stiffness, layers, cover[outer, np.arange(n + 1)], outer
 
@@ -334,7 +356,7 @@ class Instruments:
         if s_mm <= 0.0 or not len(self._edge):
             return self.clamp.position_mm + min(s_mm, 0.0) * self.clamp.direction
         s = self._node_s()
-        j = int(np.clip(np.searchsorted(s, s_mm, side="right") - 1, 0, len(self._edge) - 1))
+        j = _clamp_index(int(s.searchsorted(s_mm, side="right")) - 1, len(self._edge) - 1)
         f = min((s_mm - s[j]) / self._edge[j], 1.0)
         return self._x[j] + f * (self._x[j + 1] - self._x[j])
 
@@ -358,9 +380,8 @@ class Instruments:
         """Per device, the tip force from which on a reading matters (see
         :func:`~game.sim.mechanics.contact.classify`): half its limit; once the push has been reported as a
         dissection, what would make it a perforation; after a perforation, nothing more (infinity)."""
-        limit = np.array([device.max_tip_force_N for device in self._device_list])
         factor = np.choose(np.minimum(self._reported, 2), [REARM_FORCE_RATIO, PERFORATION_FORCE_RATIO, np.inf])
-        return factor * limit
+        return factor * self._limit_N
 
     def _check_tips(self, location, windows: list[np.ndarray]) -> list[ComplicationEvent]:
         events = []
@@ -430,9 +451,9 @@ class Instruments:
         if inserted <= 0.0 or not len(self._edge):
             return self.clamp.direction.copy()
         s = self._node_s()
-        j = int(np.clip(np.searchsorted(s, inserted, side="left") - 1, 0, len(self._edge) - 1))
+        j = _clamp_index(int(s.searchsorted(inserted, side="left")) - 1, len(self._edge) - 1)
         e = self._x[j + 1] - self._x[j]
-        return e / np.linalg.norm(e)
+        return e / _norm(e)
 
     def tip_branch(self, name: str) -> str | None:
         """The branch containing ``name``'s tip, or None (outside the lumen or not inserted)."""
@@ -476,6 +497,16 @@ class Instruments:
             "frame_normal": self._frames[1].copy(),
             "frame_binormal": self._frames[2].copy(),
         }
+
+
+def _clamp_index(j: int, last: int) -> int:
+    """``j`` limited to ``0 .. last``."""
+    return 0 if j < 0 else last if j > last else j
+
+
+def _norm(v: np.ndarray) -> np.floating:
+    """Length of the vector ``v``: what ``np.linalg.norm(v)`` computes, without its argument handling."""
+    return np.sqrt(v.dot(v))
 
 
 def _fit(values: np.ndarray, size: int, fill: float | None = None) -> np.ndarray:

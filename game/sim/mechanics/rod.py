@@ -62,10 +62,16 @@ with reference frames and the discrete reference twist of Bergou et al. (discret
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import lapack
+
+try:  # einsum's kernel without its Python wrapper (a third of its cost on the rod's small arrays)
+    from numpy._core.multiarray import c_einsum
+except ImportError:  # numpy < 2
+    from numpy.core.multiarray import c_einsum
 
 #: Axial penalty stiffness per edge, N/mm: 1 N of tension stretches an edge by 1e-7 mm, so rebuilding the chain from
 #: the clamp (the retraction) moves the tip by well under a micrometre; the system stays solvable in double precision.
@@ -101,6 +107,11 @@ _PARALLEL_COS = 0.9
 _BAND = 8  # half-bandwidth of the interleaved 3N system
 
 
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of (n, 3) arrays: ``np.einsum("ij,ij->i", a, b)``, the same kernel and so the same bits."""
+    return c_einsum("ij,ij->i", a, b)
+
+
 @dataclass(frozen=True)
 class Clamp:
     """Where the rod leaves the sheath: position (mm), unit direction, and the unit normal that hub angle 0 bends to."""
@@ -125,7 +136,7 @@ class Walls:
 
     def __post_init__(self) -> None:
         # Per-segment constants, and the last full evaluation (reused by wall_curvature at the same shape).
-        length2 = np.einsum("ij,ij->i", self.segment_mm, self.segment_mm)
+        length2 = row_dot(self.segment_mm, self.segment_mm)
         object.__setattr__(self, "_length2", np.maximum(length2, 1e-12))
         object.__setattr__(self, "_length", np.maximum(np.sqrt(length2), 1e-12))
         object.__setattr__(self, "_low", np.ascontiguousarray(self.limits[:, 0]))
@@ -135,10 +146,10 @@ class Walls:
     def _radial(self, rows, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         seg = self.segment_mm[rows]
         rel = x_mm - self.start_mm[rows]
-        t = np.einsum("ij,ij->i", rel, seg) / self._length2[rows]
+        t = row_dot(rel, seg) / self._length2[rows]
         clipped = np.minimum(np.maximum(t, self._low[rows]), self._high[rows])
         radial = rel - clipped[:, None] * seg
-        return radial, np.sqrt(np.einsum("ij,ij->i", radial, radial)), clipped == t
+        return radial, np.sqrt(row_dot(radial, radial)), clipped == t
 
     def gaps(self, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Signed gap to the wall (mm, > 0 inside) and outward unit normal for each node."""
@@ -158,7 +169,7 @@ class Walls:
         dist = np.maximum(dist, 1e-9)
         n = radial / dist[:, None]
         a = self.segment_mm[rows] / self._length[rows, None] * beside[:, None]
-        tangential = _EYE6 - a[:, _DIAG_ROWS] * a[:, _DIAG_COLS] - n[:, _DIAG_ROWS] * n[:, _DIAG_COLS]
+        tangential = _EYE6 - _lower_outer(a) - _lower_outer(n)
         return tangential / dist[:, None]
 
 
@@ -187,19 +198,19 @@ def edge_frames(x_mm: np.ndarray, clamp: Clamp) -> tuple[np.ndarray, np.ndarray,
     t = np.empty((len(x_mm), 3))
     t[0] = clamp.direction
     e = x_mm[1:] - x_mm[:-1]
-    t[1:] = e / np.sqrt(np.einsum("ij,ij->i", e, e))[:, None]
+    t[1:] = e / np.sqrt(row_dot(e, e))[:, None]
     near = np.abs(t[:, 2]) > _PARALLEL_COS  # reference: the z axis, or the x axis for edges nearly along z
     ref = np.where(near[:, None], _FALLBACK_AXIS, _REFERENCE_AXIS) - np.where(near, t[:, 0], t[:, 2])[:, None] * t
-    ref /= np.sqrt(np.einsum("ij,ij->i", ref, ref))[:, None]
+    ref /= np.sqrt(row_dot(ref, ref))[:, None]
     ref[0] = clamp.normal
     a, b = t[:-1], t[1:]
     k = cross(a, b)
-    cos = np.einsum("ij,ij->i", a, b)
+    cos = row_dot(a, b)
     v = ref[:-1]
     kv = cross(k, v)
     moved = v + kv + cross(k, kv) / np.maximum(1.0 + cos, 1e-9)[:, None]
-    twist = np.arctan2(np.einsum("ij,ij->i", cross(moved, ref[1:]), b), np.einsum("ij,ij->i", moved, ref[1:]))
-    psi = np.concatenate([[0.0], -np.cumsum(twist)])
+    twist = np.arctan2(row_dot(cross(moved, ref[1:]), b), row_dot(moved, ref[1:]))
+    psi = np.concatenate([[0.0], -np.add.accumulate(twist)])
     w_ref = cross(t, ref)
     cos_psi, sin_psi = np.cos(psi)[:, None], np.sin(psi)[:, None]
     u = cos_psi * ref + sin_psi * w_ref
@@ -210,10 +221,10 @@ def edge_frames(x_mm: np.ndarray, clamp: Clamp) -> tuple[np.ndarray, np.ndarray,
 def joint_frames(t: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Orthonormal (normal, binormal) at each joint, perpendicular to the bisector of its two edges."""
     bisector = t[:-1] + t[1:]
-    bisector /= np.maximum(np.linalg.norm(bisector, axis=1, keepdims=True), 1e-12)
+    bisector /= np.maximum(row_norm(bisector), 1e-12)
     normal = u[:-1] + u[1:]
-    normal -= np.einsum("ij,ij->i", normal, bisector)[:, None] * bisector
-    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    normal -= row_dot(normal, bisector)[:, None] * bisector
+    normal /= np.maximum(row_norm(normal), 1e-12)
     return normal, cross(bisector, normal)
 
 
@@ -288,7 +299,7 @@ class RodSolver:
         moved_first = False
         if walls is not None:  # start from the wall where the tip's growth pushed nodes through it
             gap, nrm = walls.gaps(x)
-            out = np.flatnonzero(gap[1:] < -PENETRATION_TOLERANCE_MM) + 1
+            out = (gap[1:] < -PENETRATION_TOLERANCE_MM).nonzero()[0] + 1
             x[out] += gap[out, None] * nrm[out]
             moved_first = len(out) > 0
         x = _retract(x, edge_mm)
@@ -308,8 +319,8 @@ class RodSolver:
             self.last_iterations += 1
             grad, step, contact, force, normal, tension, fraction = model.newton_step(x, contact, tension, force)
             counts = any(reaction_N(force, normal, rows) >= at_least_N for rows, at_least_N in watch)
-            largest = np.sqrt(np.einsum("ij,ij->i", step, step).max())
-            slope = float(np.einsum("ij,ij->", grad[1:], step))
+            largest = math.sqrt(row_dot(step, step).max())
+            slope = float(c_einsum("ij,ij->", grad[1:], step))
             if fraction == 1.0 and (largest <= tolerance_mm or -slope < ENERGY_TOLERANCE_N_MM):
                 # Converged. The remaining step is not taken: in a floppy tip's flat valley an untested step can
                 # overshoot, and repeated every frame that shows as a tremor of the tip.
@@ -322,9 +333,7 @@ class RodSolver:
                 largest = MAX_NODE_STEP_MM
             alpha = 1.0
             for _ in range(LINE_SEARCH_STEPS):
-                trial = x.copy()
-                trial[1:] += alpha * step
-                trial = _retract(trial, edge_mm)
+                trial = _retract(x, edge_mm, alpha * step)
                 trial_energy = model.value(trial)
                 if trial_energy <= energy + 1e-4 * alpha * min(slope, 0.0):
                     break
@@ -335,9 +344,7 @@ class RodSolver:
                 # far inside the trust region. Go on along the step while the energy keeps falling.
                 while alpha * largest < MAX_NODE_STEP_MM:
                     longer = min(2.0 * alpha, MAX_NODE_STEP_MM / largest)
-                    further = x.copy()
-                    further[1:] += longer * step
-                    further = _retract(further, edge_mm)
+                    further = _retract(x, edge_mm, longer * step)
                     further_energy = model.value(further)
                     if further_energy >= trial_energy:
                         break
@@ -348,7 +355,7 @@ class RodSolver:
                 break  # a full Newton step this small: the next one (quadratic convergence) would be negligible
         if walls is not None:
             gap, nrm = walls.gaps(x)
-            deep = np.flatnonzero(gap[1:] < -PENETRATION_TOLERANCE_MM) + 1
+            deep = (gap[1:] < -PENETRATION_TOLERANCE_MM).nonzero()[0] + 1
             x[deep] += gap[deep, None] * nrm[deep]
         return SolveResult(x, force, normal, at_rest)
 
@@ -383,15 +390,21 @@ def _banded_solve(band: np.ndarray, rhs: np.ndarray, n: int) -> np.ndarray:
     return step.reshape(n, 3)
 
 
-def _retract(x_mm: np.ndarray, edge_mm: np.ndarray) -> np.ndarray:
-    """The chain with each edge's direction kept and its length restored, rebuilt from node 0."""
+def _retract(x_mm: np.ndarray, edge_mm: np.ndarray, step: np.ndarray | None = None) -> np.ndarray:
+    """The chain with each edge's direction kept and its length restored, rebuilt from node 0; with ``step`` (N, 3),
+    that of ``x_mm`` with its free nodes moved by ``step`` (a new array: ``x_mm`` is left as it is)."""
     if len(edge_mm) == 0:
         return x_mm
-    e = np.diff(x_mm, axis=0)
-    e *= (edge_mm / np.sqrt(np.einsum("ij,ij->i", e, e)))[:, None]
     out = np.empty_like(x_mm)
+    if step is not None:
+        np.add(x_mm[1:], step, out=out[1:])
+        out[0] = x_mm[0]
+        x_mm = out
+    e = x_mm[1:] - x_mm[:-1]
+    e *= (edge_mm / np.sqrt(row_dot(e, e)))[:, None]
     out[0] = x_mm[0]
-    out[1:] = x_mm[0] + np.cumsum(e, axis=0)
+    np.add.accumulate(e, axis=0, out=out[1:])  # = np.cumsum(e, axis=0)
+    out[1:] += out[0]
     return out
 
 
@@ -401,12 +414,16 @@ class _Energy:
     def __init__(self, solver, x, edge_mm, stiffness, beta, clamp, walls, force_N, anchor_mm, drag_N_per_mm):
         n = len(edge_mm)
         self.n, self.edge, self.beta, self.clamp, self.walls = n, edge_mm, beta, clamp, walls
-        self.beta_size = np.sqrt(np.einsum("ij,ij->i", beta, beta))
-        self.curved = np.flatnonzero(self.beta_size > 0.0)  # the joints with a rest turn
+        self.beta_size = np.sqrt(row_dot(beta, beta))
+        self.curved = (self.beta_size > 0.0).nonzero()[0]  # the joints with a rest turn
+        self.curved_beta, self.curved_beta_size = beta[self.curved], self.beta_size[self.curved]
         self.ks, self.kc = solver.stretch_N_per_mm, solver.contact_N_per_mm
         self.drag = drag_N_per_mm
+        self.drag_block = drag_N_per_mm * _EYE6
         self.anchor = x.copy() if anchor_mm is None else anchor_mm
         self.force = force_N
+        # The gradient's constant part: the external loads.
+        self.load_gradient = np.zeros((n + 1, 3)) if force_N is None else -np.array(force_N, dtype=float)
         inv_h = 1.0 / edge_mm
         cell = np.concatenate([[edge_mm[0] / 2.0], (edge_mm[1:] + edge_mm[:-1]) / 2.0])
         c = stiffness / cell
@@ -429,16 +446,18 @@ class _Energy:
         its bisector ``b_k``, so turning a joint as a whole (which moves the unit-tangent difference along ``b_k``)
         costs nothing, as it should for an energy that does not care where the joint points."""
         w, n = self.weights, self.n
-        p6 = self.c_col * (_EYE6 - bisector[:, _DIAG_ROWS] * bisector[:, _DIAG_COLS])
-        p9 = self.c_col * (_EYE9 - bisector[:, _OFF_ROWS] * bisector[:, _OFF_COLS])
-        diag = np.zeros((n + 2, 6))
-        diag[0:n] += w["aa"] * p6
-        diag[1 : n + 1] += w["bb"] * p6
-        diag[2:] += w["cc"] * p6
-        off1 = np.zeros((n + 2, 9))
-        off1[0:n] += w["ab"] * p9
-        off1[1 : n + 1] += w["bc"] * p9
-        return diag[2:], off1[2 : n + 1], (w["ac"] * p9)[2:n]
+        p9 = self.c_col * (_EYE9 - _outer(bisector))
+        p6 = p9.take(_LOWER_OF_9, axis=1)
+        # Node r (of the free nodes 1..N) collects joint r+1's "aa", joint r's "bb" and joint r-1's "cc" term, in
+        # that order; node r to r+1 joint r+1's "ab" and joint r's "bc"; node r to r+2 joint r+1's "ac".
+        diag = np.zeros((n, 6))
+        diag[: n - 2] += w["aa"][2:] * p6[2:]
+        diag[: n - 1] += w["bb"][1:] * p6[1:]
+        diag += w["cc"] * p6
+        off1 = np.zeros((n - 1, 9))
+        off1[: n - 2] += w["ab"][2:] * p9[2:]
+        off1 += w["bc"][1:] * p9[1:]
+        return diag, off1, w["ac"][2:n] * p9[2:n]
 
     def _residual(self, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Bending residual per joint: the turn of the unit tangents minus the rest turn.
@@ -452,13 +471,13 @@ class _Energy:
         before[0] = self.clamp.direction
         before[1:] = eh[:-1]
         bisector = eh + before
-        bisector /= np.maximum(np.sqrt(np.einsum("ij,ij->i", bisector, bisector)), 1e-12)[:, None]
+        bisector /= np.maximum(np.sqrt(row_dot(bisector, bisector)), 1e-12)[:, None]
         q = eh - before
         curved = self.curved
         if len(curved):
-            beta, across = self.beta[curved], bisector[curved]
-            turn = beta - np.einsum("ij,ij->i", beta, across)[:, None] * across
-            turn *= (self.beta_size[curved] / np.maximum(np.sqrt(np.einsum("ij,ij->i", turn, turn)), 1e-12))[:, None]
+            beta, across = self.curved_beta, bisector.take(curved, axis=0)
+            turn = beta - row_dot(beta, across)[:, None] * across
+            turn *= (self.curved_beta_size / np.maximum(np.sqrt(row_dot(turn, turn)), 1e-12))[:, None]
             q[curved] -= turn
         return q, bisector
 
@@ -466,7 +485,7 @@ class _Energy:
         """The energy of a retracted shape (whose edges have their rest lengths, so no stretch energy)."""
         e = x[1:] - x[:-1]
         q, bisector = self._residual(e)
-        total = 0.5 * float(self.c @ np.einsum("ij,ij->i", q, q))
+        total = 0.5 * float(self.c @ row_dot(q, q))
         gaps = None
         if self.walls is not None:
             gaps = self.walls.gaps(x)
@@ -474,9 +493,11 @@ class _Energy:
             total += 0.5 * self.kc * float(pen @ pen)
         self._cache = (x, e, q, bisector, gaps)  # newton_step at the accepted shape reuses them
         if self.drag:
-            total += 0.5 * self.drag * float(np.sum((x - self.anchor) ** 2))
+            moved = x - self.anchor
+            moved *= moved
+            total += 0.5 * self.drag * float(moved.sum())
         if self.force is not None:
-            total -= float(np.sum(self.force * x))
+            total -= float((self.force * x).sum())
         return total
 
     def newton_step(self, x: np.ndarray, contact: np.ndarray, tension: np.ndarray, wall_N: np.ndarray):
@@ -497,35 +518,38 @@ class _Energy:
             e = x[1:] - x[:-1]
             q, bisector = self._residual(e)
             gaps = None
-        length = np.sqrt(np.einsum("ij,ij->i", e, e))
+        length = np.sqrt(row_dot(e, e))
         d = e / length[:, None]
         fs = (ks * (length - self.edge))[:, None] * d
         wq = self.c_col * q
-        grad = np.zeros((n + 1, 3)) if self.force is None else -np.array(self.force, dtype=float)
+        grad = self.load_gradient.copy()
         if self.drag:
             grad += self.drag * (x - self.anchor)
         grad[1:] += fs + wq * self.inv_h_col
         grad[:-1] -= fs
-        grad[1:n] -= wq[1:] * self.inv_mid
-        grad[: n - 1] += wq[1:] * self.inv_prev
+        wq_next = wq[1:]
+        grad[1:n] -= wq_next * self.inv_mid
+        grad[: n - 1] += wq_next * self.inv_prev
         # Gauss-Newton blocks plus the positive part of the geometric stiffness of edges in tension, packed:
         # the 6 lower entries of each node's 3x3 block and the 9 entries of each node-to-node block.
         taut = (np.maximum(tension, 0.0) / length)[:, None]
         axial = ks - taut
-        stretch_d = axial * (d[:, _DIAG_ROWS] * d[:, _DIAG_COLS]) + taut * _EYE6
+        dd = _outer(d)
+        stretch_d = axial * dd.take(_LOWER_OF_9, axis=1) + taut * _EYE6
         bend_d, bend_o, bend_2 = self._bending_blocks(bisector)
-        block_d = bend_d + stretch_d + self.drag * _EYE6
+        block_d = bend_d + stretch_d + self.drag_block
         block_d[:-1] += stretch_d[1:]
-        block_o = bend_o - axial[1:] * (d[1:, _OFF_ROWS] * d[1:, _OFF_COLS]) - taut[1:] * _EYE9
+        block_o = bend_o - axial[1:] * dd[1:] - taut[1:] * _EYE9
         band = np.zeros((3 * n, _BAND + 1))
         flat = band.reshape(-1)
         flat[self.idx_o] = block_o.ravel()
         flat[self.idx_2] = bend_2.ravel()
         force = np.zeros(n + 1)
         normal = np.zeros((n + 1, 3))
+        rhs = -grad[1:]
         if self.walls is None:
             flat[self.idx_d] = block_d.ravel()
-            step = _banded_solve(band, -grad[1:], n)
+            step = _banded_solve(band, rhs, n)
             return grad, step, np.zeros(n + 1, dtype=bool), force, normal, self._tension(length, d, step), 1.0
         gap, nrm = self.walls.gaps(x) if gaps is None else gaps
         gap = gap.copy()
@@ -533,36 +557,42 @@ class _Energy:
         pen = np.maximum(-gap, 0.0)
         # Nodes already through the wall: the penalty's gradient and the wall's curvature (a penetrating node
         # sliding along a curved wall goes deeper) belong to the energy whatever the working set.
-        deep = np.flatnonzero(pen > 0.0)
+        through = pen > 0.0
+        deep = through.nonzero()[0]
         if len(deep):
             grad[deep] += (kc * pen[deep])[:, None] * nrm[deep]
+            rhs = -grad[1:]
         # Working set: nodes through their wall, and nodes resting on it that the wall pushed last time. Their
         # linearised wall is a plane the step may not cross (a stiff spring along the normal, with no pull).
-        contact = (contact & (gap < HOLD_GAP_MM)) | (pen > 0.0)
+        near = gap < HOLD_GAP_MM
+        contact = (contact & near) | through
         contact[0] = False
         # The wall curves away from its tangent plane: a node pressed on it with force F that slides sideways goes
         # deeper, a stiffness F / r the plane does not have (F: the penalty's, or the wall's last reaction).
-        pressed = np.flatnonzero(contact)
+        pressed = contact.nonzero()[0]
         if len(pressed):
             push = np.maximum(kc * pen[pressed], wall_N[pressed])
             block_d[pressed - 1] += push[:, None] * self.walls.wall_curvature(pressed, x)
         slack = CONTACT_SLACK_N / kc
+        plane = kc * _outer(nrm).take(_LOWER_OF_9, axis=1)  # each node's wall-plane spring block
+        resting = pen == 0.0
+        within = gap + slack
+        moved_out = np.zeros(n + 1)
         for _ in range(ACTIVE_SET_PASSES):
-            rows = np.flatnonzero(contact)
+            rows = contact.nonzero()[0]
             blocks = block_d.copy()
-            blocks[rows - 1] += kc * (nrm[rows][:, _DIAG_ROWS] * nrm[rows][:, _DIAG_COLS])
+            blocks[rows - 1] += plane[rows]
             flat[self.idx_d] = blocks.ravel()
-            step = _banded_solve(band, -grad[1:], n)
-            moved_out = np.zeros(n + 1)
-            moved_out[1:] = np.einsum("ij,ij->i", step, nrm[1:])
-            wall_force = kc * np.maximum(moved_out - np.minimum(gap, 0.0), 0.0)
+            step = _banded_solve(band, rhs, n)
+            moved_out[1:] = row_dot(step, nrm[1:])
             # Release resting nodes the wall would have to pull back (they move inward); take in free nodes that
             # touch their wall and would be pushed through it.
-            pulls = contact & (pen == 0.0) & (moved_out < -slack)
-            touching = ~contact & (gap < HOLD_GAP_MM) & (moved_out > gap + slack)
-            if not pulls.any() and not touching.any():
+            pulls = contact & resting & (moved_out < -slack)
+            touching = ~contact & near & (moved_out > within)
+            if not (pulls | touching).any():
                 break
             contact = (contact & ~pulls) | touching
+        wall_force = kc * np.maximum(moved_out - np.minimum(gap, 0.0), 0.0)
         # Ratio test: stop the step where the first free node reaches its wall; it joins the set.
         free_out = ~contact & (moved_out > np.maximum(gap, 0.0) + slack)
         free_out[0] = False
@@ -570,7 +600,7 @@ class _Energy:
         if free_out.any():
             reach = np.maximum(gap[free_out], 0.0) / moved_out[free_out]
             fraction = float(reach.min())
-            contact[np.flatnonzero(free_out)[reach <= fraction + 1e-9]] = True
+            contact[free_out.nonzero()[0][reach <= fraction + 1e-9]] = True
             step *= fraction
         force[rows] = wall_force[rows]
         normal[rows] = nrm[rows]
@@ -578,8 +608,10 @@ class _Energy:
 
     def _tension(self, length: np.ndarray, d: np.ndarray, step: np.ndarray) -> np.ndarray:
         """Edge tensions (N) of the linearised solution: the stretch penalty's force after ``step``."""
-        moved = np.vstack([np.zeros((1, 3)), step])
-        return self.ks * (length - self.edge + np.einsum("ij,ij->i", d, moved[1:] - moved[:-1]))
+        moved = np.empty_like(step)  # each edge's change: the step of its end minus that of its start
+        moved[0] = step[0]
+        np.subtract(step[1:], step[:-1], out=moved[1:])
+        return self.ks * (length - self.edge + row_dot(d, moved))
 
 
 # Lower-triangle entries of a node's 3x3 diagonal block, and all entries of the block coupling node i+1 to i.
@@ -590,3 +622,20 @@ _OFF_COLS = np.tile(np.arange(3), 3)
 _NEXT, _AFTER = np.array([1, 2, 0]), np.array([2, 0, 1])  # cyclic index shifts for the cross product
 _EYE6 = (_DIAG_ROWS == _DIAG_COLS).astype(float)
 _EYE9 = (_OFF_ROWS == _OFF_COLS).astype(float)
+_LOWER_OF_9 = 3 * _DIAG_ROWS + _DIAG_COLS  # where the lower entries sit among all nine
+
+
+def _outer(v: np.ndarray) -> np.ndarray:
+    """(n, 9) all entries ``v_r v_c`` of each row's outer product, in the order of :data:`_OFF_ROWS`/``_OFF_COLS``."""
+    return v.take(_OFF_ROWS, axis=1) * v.take(_OFF_COLS, axis=1)
+
+
+def _lower_outer(v: np.ndarray) -> np.ndarray:
+    """(n, 6) the lower entries ``v_r v_c`` of each row's outer product, in the order of ``_DIAG_ROWS``/``_COLS``."""
+    return v.take(_DIAG_ROWS, axis=1) * v.take(_DIAG_COLS, axis=1)
+
+
+def row_norm(v: np.ndarray) -> np.ndarray:
+    """(n, 1) Euclidean norm of each row: what ``np.linalg.norm(v, axis=1, keepdims=True)`` computes, without its
+    argument handling."""
+    return np.sqrt(np.add.reduce(v * v, axis=1, keepdims=True))
