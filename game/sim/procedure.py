@@ -103,6 +103,8 @@ class Procedure:
         self.ended = False
         self.messages: list[tuple[float, str]] = []
         self.last_image_t_s: float | None = None  # when the last X-ray pulse made an image
+        # Where each tip was last found in the tree, keyed by its exact position (a resting tip is not searched again).
+        self._tip_where: dict[str, tuple[bytes, int | None, float]] = {}
 
     # --- time -----------------------------------------------------------------------------------------------------
     @property
@@ -272,20 +274,30 @@ class Procedure:
             inserted = self.instruments.inserted_mm(name)
             if inserted <= 0:
                 continue
-            q = tree.query(self.instruments.tip_mm(name)[None, :])
-            branch = int(q.branch[0]) if q.inside[0] else None
-            tips[name] = TipState(branch, float(q.s_mm[0]), inserted)
+            branch, s_mm = self._tip_location(name)
+            tips[name] = TipState(branch, s_mm, inserted)
             if branch is not None:
-                concentration[name] = self._downstream_concentration(branch, float(q.s_mm[0]))
+                concentration[name] = self._downstream_concentration(branch, s_mm)
         stents = [
             StentPlacement(tree[s.branch].index, s.s_start_mm, s.s_end_mm) for s in self.instruments.deployed_stents
         ]
         self.objective.update(self.t_s, tips, concentration, self.cine, stents, len(self.instruments.complications))
 
+    def _tip_location(self, name: str) -> tuple[int | None, float]:
+        """The branch (None outside the lumen) and arc length where ``name``'s tip is."""
+        tip = self.instruments.tip_mm(name)
+        key = tip.tobytes()
+        cached = self._tip_where.get(name)
+        if cached is None or cached[0] != key:
+            q = self.level.tree.query(tip[None, :])
+            cached = (key, int(q.branch[0]) if q.inside[0] else None, float(q.s_mm[0]))
+            self._tip_where[name] = cached
+        return cached[1], cached[2]
+
     def _downstream_concentration(self, branch: int, s_mm: float) -> float:
         b = self.level.tree.branches[branch]
         ahead = np.linspace(s_mm, min(s_mm + OPACIFICATION_WINDOW_MM, b.length_mm), 5)
-        return float(np.mean([self.contrast.concentration_at(b.name, s) for s in ahead]))
+        return float(np.mean(self.contrast.concentration_along(b.name, ahead)))
 
     # --- results --------------------------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, np.ndarray]:

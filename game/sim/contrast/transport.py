@@ -161,6 +161,13 @@ class ContrastTransport:
         cell = int(np.clip(np.searchsorted(b.s_mm, s_mm, side="right") - 1, 0, self.n_cells[b.index] - 1))
         return float(self.concentration[self.cell_first[b.index] + cell])
 
+    def concentration_along(self, branch: str, s_mm: np.ndarray) -> np.ndarray:
+        """:meth:`concentration_at` for many arc lengths of one branch at once."""
+        b = self.tree[branch]
+        cells = np.searchsorted(b.s_mm, s_mm, side="right") - 1
+        np.clip(cells, 0, self.n_cells[b.index] - 1, out=cells)
+        return self.concentration[self.cell_first[b.index] + cells]
+
     def flow_mL_per_s(self, branch: str, s_mm: float) -> float:
         """Blood flow (mL/s) at ``s_mm`` of ``branch`` without any injection."""
         b = self.tree[branch]
