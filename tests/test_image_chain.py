@@ -9,6 +9,7 @@ from game.sim.anatomy.vessel_tree import VesselTree
 from game.sim.imaging import attenuation as A
 from game.sim.imaging.aec import MODE_SETTINGS, Mode, choose_technique, fov_dose_factor
 from game.sim.imaging.carm import CArm
+from game.sim.imaging.chain import MIN_COUNTS, ImageChain, standard_normal_field
 from game.sim.imaging.display import to_grey
 from game.sim.imaging.fluoroscopy import Fluoroscope
 from game.sim.imaging.phantom import water_cylinder, water_slab_with_bone
@@ -73,6 +74,67 @@ def test_noise_comes_only_from_the_generator_passed_in():
     b = single_frame_log(fl2, 7)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, single_frame_log(fl1, 8))
+
+
+def test_the_noise_bank_is_fixed_unit_normal_and_read_at_a_seeded_offset():
+    a = standard_normal_field(np.random.default_rng(3), (64, 64))
+    b = standard_normal_field(np.random.default_rng(3), (64, 64))
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and not a.flags.writeable
+    rng = np.random.default_rng(4)
+    fields = np.stack([standard_normal_field(rng, (256, 256)) for _ in range(8)])
+    assert abs(float(fields.mean())) < 0.01 and float(fields.std()) == pytest.approx(1.0, abs=0.01)
+    # Frames are independent pixel by pixel: no frame-to-frame correlation.
+    assert abs(float(np.corrcoef(fields[0].ravel(), fields[1].ravel())[0, 1])) < 0.02
+
+
+def test_noise_follows_the_counts_down_to_the_clamp_behind_metal():
+    """Per pixel the log-domain noise is 1/sqrt(N): twice as strong where the counts are four times fewer; where
+    fewer than MIN_COUNTS are expected, no pixel reads less than MIN_COUNTS."""
+    fl = scope(tree=vessel_tree())
+    seeds = range(12)
+    flat = np.stack([single_frame_log(fl, s) for s in seeds])
+    behind = Tube(np.array([[-60.0, 0, 30.0], [60.0, 0, 30.0]]), 4.0, 0.0, Radiopacity.STEEL)  # a steel rod
+    metal = np.stack([single_frame_log(fl, s, tubes=[behind]) for s in seeds])
+    truth = fl.renderer.render(fl.carm, fl.last_technique.kvp, tubes=[behind])
+    body = fl.renderer.render(fl.carm, fl.last_technique.kvp)
+    extra = truth - body
+    edge = (extra > 0.5) & (extra < 3.0)  # the rod's rim: 1/1.6 to 1/20 of the counts
+    assert edge.sum() > 100
+    ratio = metal.std(axis=0)[edge] / flat.std(axis=0)[edge] / np.exp(extra[edge] / 2.0)
+    assert float(np.mean(ratio)) == pytest.approx(1.0, rel=0.05)
+    counts = fl.last_technique.counts_per_pixel(fl.carm.pixel_mm(SIZE)) * np.exp(
+        fl.renderer.background(fl.carm).measuring_log(fl.last_technique.kvp)
+    )
+    assert np.exp(-metal.max()) * counts == pytest.approx(MIN_COUNTS, rel=1e-3)
+
+
+def test_the_cached_background_noise_amplitude_gives_the_same_image():
+    """A pulse computes the noise amplitude over the body once per geometry and dose and per pulse only where
+    iodine and instruments are: the image equals the one computed over the whole field."""
+    tree = vessel_tree()
+    conc = np.full(tree.sample_count, 100.0, np.float32)
+    wire = Tube(np.array([[-60.0, 0, 30.0], [60.0, 0, 30.0]]), 0.445, 0.0, Radiopacity.STEEL)
+    marker = Tube(np.array([[0.0, 0, 30.0], [1.2, 0, 30.0]]), 0.9, 0.8, Radiopacity.PLATINUM)
+    fast = scope(tree=tree)
+    for _ in range(3):  # the second and third pulses reuse the cached amplitude
+        fast.pulse(Mode.CINE, 15.0, np.random.default_rng(6), conc, [wire, marker])
+    technique = fast.last_technique
+    bg = fast.renderer.background(fast.carm)
+    level = bg.measuring_log(technique.kvp)
+    full = ImageChain(SIZE)
+    full.expose(
+        fast.renderer.render(fast.carm, technique.kvp, conc, [wire, marker]),
+        technique.counts_per_pixel(fast.carm.pixel_mm(SIZE)) * float(np.exp(level)),
+        None,
+        np.random.default_rng(6),
+        Mode.CINE,
+        recursive_weight=0.0,
+        level=level,
+        display_offset=fast._field(fast.carm, technique.kvp, level)[1],
+    )
+    np.testing.assert_allclose(fast.chain.raw, full.raw, rtol=1e-5)
+    assert np.mean(fast.live_image != full.display) < 1e-3
 
 
 # --- contrast -----------------------------------------------------------------------------------------------

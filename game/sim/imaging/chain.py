@@ -61,6 +61,12 @@ def _noise_bank() -> np.ndarray:
     return bank
 
 
+@cache
+def _noise_bound() -> float:
+    """The largest deviate in the bank (in absolute value)."""
+    return float(np.abs(_noise_bank()).max())
+
+
 def standard_normal_field(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Zero-mean, unit-variance Gaussian float32 noise of ``shape`` drawn from ``rng`` (one integer per call).
 
@@ -71,6 +77,15 @@ def standard_normal_field(rng: np.random.Generator, shape: tuple[int, ...]) -> n
         return rng.standard_normal(shape, dtype=np.float32)
     start = int(rng.integers(0, bank.size - size + 1))
     return bank[start : start + size].reshape(shape)
+
+
+def _amplitude(expected_log: np.ndarray, ln_n0: float, max_log: np.float32, out: np.ndarray | None = None):
+    """The quantum noise's amplitude in the log domain, 1 / sqrt(N) = exp((L - ln N0) / 2), with N clamped at
+    MIN_COUNTS (np.clip with both bounds is numpy's fast one)."""
+    amplitude = np.clip(expected_log, np.float32(-BLANK_LOG), max_log, out=out)
+    amplitude -= np.float32(ln_n0)
+    amplitude *= np.float32(0.5)
+    return np.exp(amplitude, out=amplitude)
 
 
 class ImageChain:
@@ -98,6 +113,8 @@ class ImageChain:
         self._run_mode: Mode | None = None
         self._run_best = (-1.0, None)
         self._scratch: np.ndarray | None = None  # a float32 work image (no state: its content is never read back)
+        #: The noise amplitude over the last background seen: (background, ln N0, amplitude, whether to clip).
+        self._amplitude: tuple[np.ndarray, float, np.ndarray, bool] | None = None
 
     @property
     def raw(self) -> np.ndarray | None:
@@ -127,6 +144,8 @@ class ImageChain:
         level: float,
         iodine_score: float = 0.0,
         display_offset: np.ndarray | None = None,
+        background: np.ndarray | None = None,
+        changed: np.ndarray | None = None,
     ) -> np.ndarray:
         """One pulse: noise, filter, masks, display. Returns the live monitor's new 8-bit image.
 
@@ -134,20 +153,31 @@ class ImageChain:
         of the unattenuated beam; ``field`` the bool mask where X-rays arrive (None: the whole detector);
         ``level`` the display level (the AEC field's mean attenuation); ``iodine_score`` how much iodine the frame
         shows (for roadmap/review); ``display_offset`` is added before windowing (dynamic-range compression, II
-        vignetting).
+        vignetting). ``background`` (a read-only array that does not change) and ``changed`` (flat pixel indices,
+        repeats allowed), if given, say that ``expected_log`` equals ``background`` except at ``changed``: the
+        noise amplitude over the background is then computed once per background and dose, and per pulse only
+        at the changed pixels (the image is the same).
         """
         shape = expected_log.shape
         ln_n0 = float(np.log(max(counts_unattenuated, 1e-6)))
         max_log = np.float32(ln_n0 - np.log(MIN_COUNTS))  # -ln(I/I0) at MIN_COUNTS
         noise = standard_normal_field(rng, shape)
-        # 1 / sqrt(N) = exp((L - ln N0) / 2), N clamped at MIN_COUNTS (np.clip with two bounds is the fast one).
-        sigma = np.clip(expected_log, np.float32(-BLANK_LOG), max_log, out=self._work(shape))
-        sigma -= np.float32(ln_n0)
-        sigma *= np.float32(0.5)
-        np.exp(sigma, out=sigma)
-        log = np.multiply(sigma, noise)
-        log += expected_log
-        np.clip(log, np.float32(-BLANK_LOG), max_log, out=log)  # no pixel reads less than MIN_COUNTS
+        if background is None or changed is None or expected_log.size > NOISE_BANK_SIZE:
+            log = np.multiply(_amplitude(expected_log, ln_n0, max_log, self._work(shape)), noise)
+            log += expected_log
+            np.clip(log, np.float32(-BLANK_LOG), max_log, out=log)  # no pixel reads less than MIN_COUNTS
+        else:
+            amplitude, clip = self._background_amplitude(background, ln_n0, max_log)
+            log = np.multiply(amplitude, noise)
+            log += expected_log
+            if clip:
+                np.clip(log, np.float32(-BLANK_LOG), max_log, out=log)
+            if len(changed):
+                at = expected_log.reshape(-1)[changed]
+                value = _amplitude(at, ln_n0, max_log, np.empty_like(at))
+                value *= noise.reshape(-1)[changed]
+                value += at
+                log.reshape(-1)[changed] = np.clip(value, np.float32(-BLANK_LOG), max_log, out=value)
         outside = None if field is None or field.all() else ~field
         if outside is not None:
             np.copyto(log, np.float32(BLANK_LOG), where=outside)
@@ -191,6 +221,18 @@ class ImageChain:
         if not mode.is_fluoro:
             self._store(image, iodine_score)
         return image
+
+    def _background_amplitude(self, background: np.ndarray, ln_n0: float, max_log: np.float32):
+        """The noise amplitude over ``background`` at this dose (cached), and whether a noisy background pixel
+        can reach the MIN_COUNTS cap (if not, only the changed pixels need clipping)."""
+        cached = self._amplitude
+        if cached is not None and cached[0] is background and cached[1] == ln_n0:
+            return cached[2], cached[3]
+        amplitude = _amplitude(background, ln_n0, max_log, np.empty(background.shape, dtype=np.float32))
+        peak = min(float(background.max()), float(max_log))
+        clip = peak + _noise_bound() * np.exp(0.5 * (peak - ln_n0)) >= float(max_log) - 1e-3
+        self._amplitude = (background, ln_n0, amplitude, clip)
+        return amplitude, clip
 
     def beam_off(self) -> None:
         """The pedal is up: last-image hold (the monitor keeps its image); an acquisition run ends."""

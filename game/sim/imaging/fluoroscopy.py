@@ -6,8 +6,9 @@ its own seeded generator. Pulses fire at the pedal press and then every ``1 / ra
 each returns a :class:`PulseRecord` (technique, time, beam) for the dose ledger. Between pulses, and after the
 pedal is released (last-image hold), the monitor keeps its image and nothing is computed.
 
-Caches: the body background and the vessels' projection are computed once per geometry (a C-arm, table or field
-change); per pulse only iodine, instruments, noise, filter and display are computed.
+Caches: the body background, the vessels' projection and the quantum noise's amplitude over the body are computed
+once per geometry (a C-arm, table or field change) and dose; per pulse only iodine, instruments (and the noise
+amplitude where they are), noise, filter and display are computed.
 """
 
 from __future__ import annotations
@@ -144,7 +145,10 @@ class Fluoroscope:
         bg = self.renderer.background(carm)
         technique = self._technique(bg.water_path_mm(), mode, pulse_rate_per_s)
         stats: dict[str, float] = {}
-        expected = self.renderer.render(carm, technique.kvp, concentration_mg_per_mL, tubes, stats=stats)
+        changed: list[np.ndarray] = []
+        expected = self.renderer.render(
+            carm, technique.kvp, concentration_mg_per_mL, tubes, stats=stats, changed=changed
+        )
         level = bg.measuring_log(technique.kvp)
         counts = technique.counts_per_pixel(carm.pixel_mm(self.size_px)) * float(np.exp(level))
         field, offset = self._field(carm, technique.kvp, level)
@@ -158,6 +162,8 @@ class Fluoroscope:
             level=level,
             iodine_score=stats.get("iodine", 0.0),
             display_offset=offset,
+            background=bg.line_integral(technique.kvp),
+            changed=np.concatenate(changed) if changed else np.zeros(0, dtype=np.int64),
         )
         self.last_technique = technique
         return technique

@@ -112,7 +112,7 @@ class Background:
         return self._coarse[k]
 
     def line_integral(self, kvp: float) -> np.ndarray:
-        """-ln(I/I0) of the body (S, S) float32 at ``kvp`` (cached; do not modify)."""
+        """-ln(I/I0) of the body (S, S) float32 at ``kvp`` (cached, read-only)."""
         k = round(float(kvp), 3)
         if k not in self._full:
             if len(self._full) > 4:
@@ -120,7 +120,9 @@ class Background:
             coarse = self.coarse(k)
             if self.grid_px < self.size_px:  # soften point-sampled edges before upsampling (anti-aliasing)
                 coarse = ndimage.gaussian_filter(coarse, BACKGROUND_SMOOTHING_PX, mode="nearest")
-            self._full[k] = upsample(coarse, self.size_px)
+            full = upsample(coarse, self.size_px)
+            full.flags.writeable = False
+            self._full[k] = full
         return self._full[k]
 
     def measuring_log(self, kvp: float) -> float:
@@ -371,8 +373,9 @@ def tube_mu_per_mm(material: Radiopacity, kvp: float) -> float:
     return A.metal_mu_per_mm(str(material), kvp)
 
 
-def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> None:
-    """Add the attenuation of ``tubes`` to ``image`` (S, S) float32 -ln(I/I0), in place.
+def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> np.ndarray | None:
+    """Add the attenuation of ``tubes`` to ``image`` (S, S) float32 -ln(I/I0), in place. Returns the flat indices
+    of the pixels changed (with repeats), or None when no tube is in view.
 
     Each projected segment is drawn column by column along its major axis (as in Wu's anti-aliased lines): in
     every column it crosses, the pixels within its band get the pixel-averaged chord at their perpendicular
@@ -382,7 +385,7 @@ def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> N
     """
     segments = _tube_segments(tubes, carm, image.shape[0], kvp)
     if segments is None:
-        return
+        return None
     p0, p1, r_out, r_in, weight = segments
     size_px = image.shape[0]
     x_major = np.abs(p1[:, 0] - p0[:, 0]) >= np.abs(p1[:, 1] - p0[:, 1])
@@ -403,7 +406,7 @@ def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> N
     count = np.maximum(np.minimum(end, size_px) - lo, 0)
     total = int(count.sum())
     if total == 0:
-        return
+        return None
     seg = np.repeat(np.arange(len(a0)), count)
     a = lo[seg] + (np.arange(total) - np.repeat(np.cumsum(count) - count, count))
     b_centre = b0[seg] + (a - a0[seg]) * slope[seg]
@@ -422,8 +425,9 @@ def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> N
         chord[hollow] -= pixel_chord(perp[hollow], r_in[seg[hollow]])
     value = chord * weight[seg]
     inside = (b >= 0) & (b < size_px) & (value > 0)
-    idx = a[col] * stride_a[seg] + b * stride_b[seg]
-    np.add.at(image.reshape(-1), idx[inside], value[inside].astype(np.float32))
+    idx = (a[col] * stride_a[seg] + b * stride_b[seg])[inside]
+    np.add.at(image.reshape(-1), idx, value[inside].astype(np.float32))
+    return idx
 
 
 def _tube_segments(tubes: list[Tube], carm: CArm, size_px: int, kvp: float):
@@ -474,8 +478,16 @@ class Renderer:
         self.grid_px = grid_px
         self.vessels = VesselProjector(tree) if tree is not None else None
         self._backgrounds: OrderedDict[tuple, Background] = OrderedDict()
+        self._last: tuple[CArm, Background] | None = None
 
     def background(self, carm: CArm) -> Background:
+        if self._last is not None and self._last[0] is carm:  # the same (immutable) C-arm as last time
+            return self._last[1]
+        bg = self._background(carm)
+        self._last = (carm, bg)
+        return bg
+
+    def _background(self, carm: CArm) -> Background:
         key = carm.geometry_key()
         if key in self._backgrounds:
             self._backgrounds.move_to_end(key)
@@ -508,10 +520,13 @@ class Renderer:
         tubes: list[Tube] = (),
         include_body: bool = True,
         stats: dict | None = None,
+        changed: list[np.ndarray] | None = None,
     ) -> np.ndarray:
         """-ln(I/I0) (S, S) float32: body at ``kvp`` + iodine at the per-sample concentrations + instruments.
 
-        ``stats``, if given, receives ``"iodine"``: the summed iodine attenuation of the image (how opacified)."""
+        ``stats``, if given, receives ``"iodine"``: the summed iodine attenuation of the image (how opacified).
+        ``changed``, if given, receives arrays of the flat indices (repeats allowed) of every pixel where iodine
+        or an instrument was added: elsewhere the image is the body's background."""
         if include_body:
             image = self.background(carm).line_integral(kvp).copy()
         else:
@@ -522,5 +537,9 @@ class Renderer:
             image.reshape(-1)[rows] += values
             if stats is not None:
                 stats["iodine"] = float(values.sum())
-        add_tubes(image, list(tubes), carm, kvp)
+            if changed is not None:
+                changed.append(rows)
+        touched = add_tubes(image, list(tubes), carm, kvp)
+        if touched is not None and changed is not None:
+            changed.append(touched)
         return image
