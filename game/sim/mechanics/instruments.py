@@ -510,8 +510,11 @@ def _norm(v: np.ndarray) -> np.floating:
 
 
 def _fit(values: np.ndarray, size: int, fill: float | None = None) -> np.ndarray:
-    """``values`` cut or extended to ``size`` rows; new rows repeat the last one, or hold ``fill``."""
-    if len(values) >= size:
+    """``values`` cut or extended to ``size`` rows; new rows repeat the last one, or hold ``fill``. Values that
+    already fit are returned as they are (the state arrays are replaced or changed in place, never shared)."""
+    if len(values) == size:
+        return values
+    if len(values) > size:
         return values[:size].copy()
     pad = np.repeat(values[-1:], size - len(values), axis=0)
     if fill is not None:

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:  # np.interp's compiled kernel without its Python wrapper (real arguments only)
+    from numpy._core.multiarray import interp as _interp
+except ImportError:  # numpy < 2
+    from numpy.core.multiarray import interp as _interp
+
 from game.sim.devices.catalogue import Device, DeviceKind
 
 
@@ -42,11 +47,11 @@ class DeviceProfile:
 
     def turning_rad(self, u_lo_mm: np.ndarray, u_hi_mm: np.ndarray) -> np.ndarray:
         """Rest turning angle (rad) of the material between ``u_lo`` and ``u_hi`` (walking from hub to tip)."""
-        return np.interp(u_hi_mm, self.turn_u_mm, self.turn_rad) - np.interp(u_lo_mm, self.turn_u_mm, self.turn_rad)
+        return _interp(u_hi_mm, self.turn_u_mm, self.turn_rad) - _interp(u_lo_mm, self.turn_u_mm, self.turn_rad)
 
     def mean_stiffness_N_mm2(self, u_lo_mm: np.ndarray, u_hi_mm: np.ndarray) -> np.ndarray:
         """Bending stiffness EI (N*mm^2) averaged over ``[u_lo, u_hi]``; material beyond the tip counts as zero."""
-        integral = np.interp(u_hi_mm, self.stiffness_u_mm, self.stiffness_integral) - np.interp(
+        integral = _interp(u_hi_mm, self.stiffness_u_mm, self.stiffness_integral) - _interp(
             u_lo_mm, self.stiffness_u_mm, self.stiffness_integral
         )
         return integral / np.maximum(u_hi_mm - u_lo_mm, 1e-9)
