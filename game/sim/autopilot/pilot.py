@@ -590,15 +590,8 @@ class Pilot:
         for _ in range(100):
             yield from self.see(follower)
             tip = self.last_seen[follower]
-            if tip.route_mm is None:  # into a side branch its leader did not take: out of it, turned, leader deeper
-                self.detours += 1
-                if tip.branch is None or self.detours > MAX_DETOURS:
-                    raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
-                yield from self.move(follower, -(tip.s_mm + BACK_OUT_MARGIN_MM), self.style.slow_mm_per_s)
-                yield from self.turn(follower, 90.0)
-                if on_leg is None:
-                    yield from self.approach(leader, self._capped(self.plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
-                continue
+            if tip.route_mm is None:
+                raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
             missed = self._missed_junction(tip, route_target_mm, on_leg)
             if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again,
                 back_mm = tip.route_mm - missed.route_mm + APPROACH_MM  # with the leader deeper for support
