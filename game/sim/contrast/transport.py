@@ -157,9 +157,7 @@ class ContrastTransport:
 
     def concentration_at(self, branch: str, s_mm: float) -> float:
         """Concentration (mgI/mL) in the cell containing arc length ``s_mm`` of ``branch``."""
-        b = self.tree[branch]
-        cell = int(np.clip(np.searchsorted(b.s_mm, s_mm, side="right") - 1, 0, self.n_cells[b.index] - 1))
-        return float(self.concentration[self.cell_first[b.index] + cell])
+        return float(self.concentration_along(branch, np.array([s_mm]))[0])
 
     def concentration_along(self, branch: str, s_mm: np.ndarray) -> np.ndarray:
         """:meth:`concentration_at` for many arc lengths of one branch at once."""
