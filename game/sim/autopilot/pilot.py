@@ -89,7 +89,11 @@ WIRE_OUT_TRIES = 4
 FINE_BRANCH_RADIUS_MM = 3.0
 SEAT_ALONE_STEPS = 8
 SEAT_ALONE_STEP_MM = 6.0
+#: A catheter engaged in an ostium that the wire keeps pulling out is seated this much deeper first, mm.
+SEAT_DEEPER_MM = 8.0
 WIRE_PARKED_MM = 25.0
+#: To let a catheter's whole shape re-form, the wire is drawn back this far behind its curves, mm.
+SHAPE_CLEAR_MM = 10.0
 #: Stenting: bring the stent this far short of the lesion quickly, then centre its markers on the lesion to within
 #: this (mm) in at most this many corrections; the balloon is inflated this long (s).
 STENT_APPROACH_SHORT_MM = 6.0
@@ -586,8 +590,15 @@ class Pilot:
         for _ in range(100):
             yield from self.see(follower)
             tip = self.last_seen[follower]
-            if tip.route_mm is None:
-                raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
+            if tip.route_mm is None:  # into a side branch its leader did not take: out of it, turned, leader deeper
+                self.detours += 1
+                if tip.branch is None or self.detours > MAX_DETOURS:
+                    raise StuckError(f"the {follower} tip left the route in {self._branch_name(tip.branch)}")
+                yield from self.move(follower, -(tip.s_mm + BACK_OUT_MARGIN_MM), self.style.slow_mm_per_s)
+                yield from self.turn(follower, 90.0)
+                if on_leg is None:
+                    yield from self.approach(leader, self._capped(self.plan.target_route_mm + WIRE_BEYOND_TARGET_MM))
+                continue
             missed = self._missed_junction(tip, route_target_mm, on_leg)
             if missed is not None:  # it slid on past the branch its leader took: back below it, turn, again,
                 back_mm = tip.route_mm - missed.route_mm + APPROACH_MM  # with the leader deeper for support
@@ -661,8 +672,13 @@ class Pilot:
         wire, cath = self.wire, self.catheter
         next_leg = junction.index + 1
         above = yield from self._park_above(junction, wire, lead_mm=15.0)
-        for extra in PROBE_TURNS_DEG:
-            inside = self.p.instruments.inserted_mm(cath) - WIRE_PARKED_MM
+        shape_mm = sum(arc.length_mm for arc in self.p.instruments.devices[cath].tip_shape) + SHAPE_CLEAR_MM
+        # Every turn is tried first with the wire just inside the catheter's tip, probing out of it; if none engages,
+        # every turn again with the wire right back behind the catheter's curves, so the whole shape re-forms and
+        # its tip reaches across a wide vessel (a Cobra's in a big aorta), and a catheter the wire pulls out of the
+        # ostium is first seated deeper.
+        for extra, shaped in [(e, False) for e in PROBE_TURNS_DEG] + [(e, True) for e in PROBE_TURNS_DEG]:
+            inside = self.p.instruments.inserted_mm(cath) - (shape_mm if shaped else WIRE_PARKED_MM)
             yield from self.move(wire, inside - self.p.instruments.inserted_mm(wire), self.style.slow_mm_per_s * 2)
             yield from self.see(cath)
             tip = self.last_seen[cath]
@@ -674,12 +690,16 @@ class Pilot:
                 engaged = yield from self._inch(cath, above - (tip.route_mm or junction.route_mm), next_leg)
             if not engaged:
                 yield from self.turn(cath, self.aim_deg(self.last_seen[cath], junction.direction) + extra)
-                engaged = yield from self._inch(cath, -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM), next_leg, probe_wire=True)
+                down = -(ENGAGE_ABOVE_MM + ENGAGE_BELOW_MM)
+                engaged = yield from self._inch(cath, down, next_leg, probe_wire=not shaped)
             if not engaged:  # up above the ostium again, for another turn
                 back = above - (self.last_seen[cath].route_mm or junction.route_mm)
                 engaged = yield from self._inch(cath, back, next_leg)
             if engaged:
                 wired = yield from self._wire_out_of_engaged(junction)
+                if not wired and shaped and (yield from self._seat_deeper(next_leg)):
+                    # the wire straightened the catheter's curve and pulled its tip out: seated deeper, it holds
+                    wired = yield from self._wire_out_of_engaged(junction)
                 if wired:
                     return
                 if next_leg == len(self.plan.legs) - 1 and self._catheter_is_the_goal():
@@ -707,6 +727,25 @@ class Pilot:
                 return True
             yield from self.move(cath, min(SEAT_ALONE_STEP_MM, goal - tip.route_mm + 0.5), self.style.slow_mm_per_s / 2)
         return False
+
+    def _seat_deeper(self, leg: int) -> Generator[float, None, bool]:
+        """The catheter engaged in ``leg``'s ostium eased :data:`SEAT_DEEPER_MM` further in, alone, looking after each
+        step (never past the end of the branch); True if it is still in the branch."""
+        cath = self.catheter
+        yield from self.see(cath)
+        tip = self.last_seen[cath]
+        if not self._past(tip, leg) or tip.route_mm is None:
+            return False
+        goal = self._capped(tip.route_mm + SEAT_DEEPER_MM)
+        for _ in range(int(SEAT_DEEPER_MM // ENGAGE_STEP_MM) + 1):
+            if tip.route_mm >= goal - 0.5:
+                break
+            yield from self.move(cath, min(ENGAGE_STEP_MM, goal - tip.route_mm), self.style.slow_mm_per_s / 2)
+            yield from self.see(cath)
+            tip = self.last_seen[cath]
+            if not self._past(tip, leg) or tip.route_mm is None:
+                return False
+        return True
 
     def _wire_out_of_engaged(self, junction: Junction) -> Generator[float, None, bool]:
         """The catheter (or the wire probing from it) is in the ostium: take the wire out into the branch, turning
