@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from game.sim import constants as C
 from game.sim.anatomy.centreline import resample_centreline, unit_tangents
+from game.sim.anatomy.nearest_kernel import SCAN_MAX_POINTS, nearest_by_class
 from game.sim.anatomy.spec import LesionSpec, VesselSpec
 
 #: Samples in one radius class differ in radius by at most this factor (see the module docstring).
@@ -210,6 +211,10 @@ class VesselTree:
         for value in np.unique(label):
             members = np.flatnonzero(label == value)
             self._classes.append((members, cKDTree(self._points[members])))
+        # The same classes for the compiled scan of a few points.
+        self._class_members = np.concatenate([m for m, _ in self._classes]).astype(np.int64)
+        self._class_ends = np.cumsum([len(m) for m, _ in self._classes]).astype(np.int64)
+        self._class_k = np.array([min(_NEIGHBOURS_PER_CLASS, len(m)) for m, _ in self._classes], dtype=np.int64)
 
     def query(self, points_mm: np.ndarray) -> LumenQuery:
         """Locate points (N, 3) mm in the lumen: branch, arc length, clearance (see :class:`LumenQuery`)."""
@@ -240,6 +245,9 @@ class VesselTree:
         )
 
     def _candidates(self, p: np.ndarray) -> np.ndarray:
+        """(N, K) global indices of the samples nearest each point, :data:`_NEIGHBOURS_PER_CLASS` per radius class."""
+        if len(p) <= SCAN_MAX_POINTS:
+            return nearest_by_class(p, self._points, self._class_members, self._class_ends, self._class_k)
         found = []
         for members, kdtree in self._classes:
             k = min(_NEIGHBOURS_PER_CLASS, len(members))

@@ -26,8 +26,8 @@ Each Newton iteration (a few per step, warm-started from the last step):
 1. Assembles gradient and Hessian with a stiff stretch penalty ``k_s (|e| - h)^2 / 2`` standing in for the
    linearised length constraints (plus the geometric stiffness of edges in tension, estimated from the last solve).
    With each node's three coordinates interleaved, bending couples nodes two apart: the 3N x 3N matrix is banded
-   (half-bandwidth 8) and LAPACK's banded Cholesky (``dpbtrf``/``dpbtrs``) solves it in O(N), about 40 us for 150
-   nodes. A direct solve moves every node consistently in one iteration: a push at the hub reaches the tip at
+   (half-bandwidth 8) and a banded Cholesky factorisation solves it in O(N), tens of microseconds for a few
+   hundred nodes (the solve is compiled: :mod:`.rod_kernel`). A direct solve moves every node consistently in one iteration: a push at the hub reaches the tip at
    once, long free spans (a Simmons loop in the arch) relax within a step, and static answers (a cantilever's
    ``F L^3 / 3EI``) come out to discretisation accuracy - none of which Jacobi-style position-based dynamics gives
    at 100+ nodes in a few iterations.
@@ -62,11 +62,11 @@ with reference frames and the discrete reference twist of Bergou et al. (discret
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import lapack
+
+from game.sim.mechanics import rod_kernel
 
 try:  # einsum's kernel without its Python wrapper (a third of its cost on the rod's small arrays)
     from numpy._core.multiarray import c_einsum
@@ -134,43 +134,9 @@ class Walls:
     #: and +inf along the vessel (an open cylinder, so that a node sliding on needs no new segment at once).
     limits: np.ndarray
 
-    def __post_init__(self) -> None:
-        # Per-segment constants, and the last full evaluation (reused by wall_curvature at the same shape).
-        length2 = row_dot(self.segment_mm, self.segment_mm)
-        object.__setattr__(self, "_length2", np.maximum(length2, 1e-12))
-        object.__setattr__(self, "_length", np.maximum(np.sqrt(length2), 1e-12))
-        object.__setattr__(self, "_low", np.ascontiguousarray(self.limits[:, 0]))
-        object.__setattr__(self, "_high", np.ascontiguousarray(self.limits[:, 1]))
-        object.__setattr__(self, "_last", (None, None, None, None))
-
-    def _radial(self, rows, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        seg = self.segment_mm[rows]
-        rel = x_mm - self.start_mm[rows]
-        t = row_dot(rel, seg) / self._length2[rows]
-        clipped = np.minimum(np.maximum(t, self._low[rows]), self._high[rows])
-        radial = rel - clipped[:, None] * seg
-        return radial, np.sqrt(row_dot(radial, radial)), clipped == t
-
-    def gaps(self, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Signed gap to the wall (mm, > 0 inside) and outward unit normal for each node."""
-        radial, dist, beside = self._radial(slice(None), x_mm)
-        object.__setattr__(self, "_last", (x_mm, radial, dist, beside))
-        return self.clearance_mm - dist, radial / np.maximum(dist, 1e-12)[:, None]
-
-    def wall_curvature(self, rows: np.ndarray, x_mm: np.ndarray) -> np.ndarray:
-        """Curvature of the distance to the centreline, ``(I - a a^T - n n^T) / distance`` (``a`` the segment's
-        direction beside it, none off its ends), at nodes ``rows``: (k, 6), the lower entries (00, 11, 22, 10, 21,
-        20) of each symmetric 3x3 matrix."""
-        last_x, radial, dist, beside = self._last
-        if last_x is x_mm:  # the shape gaps() was last asked about (the same array object)
-            radial, dist, beside = radial[rows], dist[rows], beside[rows]
-        else:
-            radial, dist, beside = self._radial(rows, x_mm[rows])
-        dist = np.maximum(dist, 1e-9)
-        n = radial / dist[:, None]
-        a = self.segment_mm[rows] / self._length[rows, None] * beside[:, None]
-        tangential = _EYE6 - _lower_outer(a) - _lower_outer(n)
-        return tangential / dist[:, None]
+    def kernel_arrays(self) -> tuple:
+        """The walls as :func:`~game.sim.mechanics.rod_kernel.solve` takes them (contiguous, per node)."""
+        return _kernel_walls(self.start_mm, self.segment_mm, self.clearance_mm, self.limits)
 
 
 @dataclass(frozen=True)
@@ -249,16 +215,17 @@ def rest_turn(
 
 # --- the solver -----------------------------------------------------------------------------------------------
 class RodSolver:
-    """Banded Gauss-Newton solver for the energy in the module docstring. Holds only index caches (no state)."""
+    """Banded Gauss-Newton solver for the energy in the module docstring (compiled: :mod:`.rod_kernel`)."""
 
     def __init__(
         self,
         stretch_N_per_mm: float = STRETCH_STIFFNESS_N_PER_MM,
         contact_N_per_mm: float = CONTACT_STIFFNESS_N_PER_MM,
     ):
-        self.stretch_N_per_mm = stretch_N_per_mm
-        self.contact_N_per_mm = contact_N_per_mm
-        self._patterns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.numbers = (
+            float(stretch_N_per_mm), float(contact_N_per_mm), HOLD_GAP_MM, CONTACT_SLACK_N, ACTIVE_SET_PASSES,
+            PENETRATION_TOLERANCE_MM, LINE_SEARCH_STEPS, ENERGY_TOLERANCE_N_MM, QUADRATIC_STOP, MAX_NODE_STEP_MM,
+        )  # fmt: skip
         self.last_iterations = 0  # diagnostics: Newton iterations of the last solve
         self.last_converged = True  # diagnostics: whether the last solve reached its tolerance
 
@@ -292,85 +259,37 @@ class RodSolver:
         counts: while one does, the solve runs on to convergence, up to ``settle_iterations`` more (module
         docstring).
         """
-        x = np.array(x_mm, dtype=float)
+        x = np.ascontiguousarray(x_mm, dtype=float)
         n = len(edge_mm)
         if n == 0:
-            return SolveResult(x, np.zeros(1), np.zeros((1, 3)))
-        moved_first = False
-        if walls is not None:  # start from the wall where the tip's growth pushed nodes through it
-            gap, nrm = walls.gaps(x)
-            out = (gap[1:] < -PENETRATION_TOLERANCE_MM).nonzero()[0] + 1
-            x[out] += gap[out, None] * nrm[out]
-            moved_first = len(out) > 0
-        x = _retract(x, edge_mm)
-        model = _Energy(self, x, edge_mm, joint_stiffness_N_mm2, beta, clamp, walls, force_N, anchor_mm, drag_N_per_mm)
-        energy = model.value(x)
-        force = np.zeros(n + 1) if contact_N is None else np.array(contact_N, dtype=float)
-        contact = force > 0.0
-        normal = np.zeros((n + 1, 3))
-        tension = np.zeros(n)
-        at_rest = False
-        self.last_iterations = 0
-        self.last_converged = False
-        counts = False  # the last iterate's reaction on a watched group counts
-        for k in range(iterations + settle_iterations):
-            if k >= iterations and not counts:
-                break  # out of budget, and what is read from this solve does not depend on the rest
-            self.last_iterations += 1
-            grad, step, contact, force, normal, tension, fraction = model.newton_step(x, contact, tension, force)
-            counts = any(reaction_N(force, normal, rows) >= at_least_N for rows, at_least_N in watch)
-            largest = math.sqrt(row_dot(step, step).max())
-            slope = float(c_einsum("ij,ij->", grad[1:], step))
-            if fraction == 1.0 and (largest <= tolerance_mm or -slope < ENERGY_TOLERANCE_N_MM):
-                # Converged. The remaining step is not taken: in a floppy tip's flat valley an untested step can
-                # overshoot, and repeated every frame that shows as a tremor of the tip.
-                at_rest = self.last_iterations == 1 and not moved_first
-                self.last_converged = True
-                break
-            if largest > MAX_NODE_STEP_MM:
-                step *= MAX_NODE_STEP_MM / largest
-                slope *= MAX_NODE_STEP_MM / largest
-                largest = MAX_NODE_STEP_MM
-            alpha = 1.0
-            for _ in range(LINE_SEARCH_STEPS):
-                trial = _retract(x, edge_mm, alpha * step)
-                trial_energy = model.value(trial)
-                if trial_energy <= energy + 1e-4 * alpha * min(slope, 0.0):
-                    break
-                alpha *= 0.5
-            if counts and alpha == 1.0 and fraction == 1.0:
-                # Settling a reaction that counts: a rod balanced on a lip or pressed end-on creeps off it along
-                # a direction the Gauss-Newton model (which has no negative curvature) takes for stiff, in steps
-                # far inside the trust region. Go on along the step while the energy keeps falling.
-                while alpha * largest < MAX_NODE_STEP_MM:
-                    longer = min(2.0 * alpha, MAX_NODE_STEP_MM / largest)
-                    further = _retract(x, edge_mm, longer * step)
-                    further_energy = model.value(further)
-                    if further_energy >= trial_energy:
-                        break
-                    alpha, trial, trial_energy = longer, further, further_energy
-            x, energy = trial, trial_energy
-            if not counts and alpha == 1.0 and fraction == 1.0 and largest <= QUADRATIC_STOP * tolerance_mm:
-                self.last_converged = True
-                break  # a full Newton step this small: the next one (quadratic convergence) would be negligible
-        if walls is not None:
-            gap, nrm = walls.gaps(x)
-            deep = (gap[1:] < -PENETRATION_TOLERANCE_MM).nonzero()[0] + 1
-            x[deep] += gap[deep, None] * nrm[deep]
-        return SolveResult(x, force, normal, at_rest)
-
-    def _pattern(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Flat indices into the (3n, 9) C-ordered band (= LAPACK's lower band storage transposed)."""
-        if n not in self._patterns:
-            width = _BAND + 1
-            i = np.arange(n)[:, None]
-            idx_d = (3 * i + _DIAG_COLS) * width + (_DIAG_ROWS - _DIAG_COLS)
-            j = np.arange(max(n - 1, 0))[:, None]
-            idx_o = (3 * j + _OFF_COLS) * width + (3 + _OFF_ROWS - _OFF_COLS)
-            m = np.arange(max(n - 2, 0))[:, None]
-            idx_2 = (3 * m + _OFF_COLS) * width + (6 + _OFF_ROWS - _OFF_COLS)
-            self._patterns[n] = (idx_d.ravel(), idx_o.ravel(), idx_2.ravel())
-        return self._patterns[n]
+            return SolveResult(x.copy(), np.zeros(1), np.zeros((1, 3)))
+        size = (n + 1, 3)
+        load = np.zeros(size) if force_N is None else np.ascontiguousarray(force_N, dtype=float)
+        # With no anchor given, the drag holds the nodes where the solve finds them (after the retraction).
+        anchor = np.full(size, np.nan) if anchor_mm is None else np.ascontiguousarray(anchor_mm, dtype=float)
+        contact = np.zeros(n + 1) if contact_N is None else np.ascontiguousarray(contact_N, dtype=float)
+        rows = [np.asarray(r, dtype=np.int64) for r, _ in watch]
+        x_new, force, normal, at_rest, done, converged = rod_kernel.solve(
+            x,
+            np.ascontiguousarray(edge_mm, dtype=float),
+            np.ascontiguousarray(joint_stiffness_N_mm2, dtype=float),
+            np.ascontiguousarray(beta, dtype=float),
+            np.ascontiguousarray(clamp.direction, dtype=float),
+            _NO_WALLS if walls is None else walls.kernel_arrays(),
+            load,
+            anchor,
+            float(drag_N_per_mm),
+            contact,
+            np.concatenate(rows) if rows else _NO_ROWS,
+            np.cumsum([len(r) for r in rows], dtype=np.int64) if rows else _NO_ROWS,
+            np.array([at_least for _, at_least in watch], dtype=float),
+            int(iterations),
+            float(tolerance_mm),
+            int(settle_iterations),
+            self.numbers,
+        )
+        self.last_iterations, self.last_converged = done, converged
+        return SolveResult(x_new, force, normal, at_rest)
 
 
 def reaction_N(force_N: np.ndarray, normal: np.ndarray, rows: np.ndarray) -> float:
@@ -381,258 +300,18 @@ def reaction_N(force_N: np.ndarray, normal: np.ndarray, rows: np.ndarray) -> flo
     return float(np.sqrt(total @ total))
 
 
-def _banded_solve(band: np.ndarray, rhs: np.ndarray, n: int) -> np.ndarray:
-    """Solve the SPD system in (3n, 9) band storage for ``rhs`` (n, 3)."""
-    factor, info = lapack.dpbtrf(band.T, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"rod system not positive definite (info {info})")
-    step, _ = lapack.dpbtrs(factor, rhs.reshape(-1), lower=1)
-    return step.reshape(n, 3)
+def _kernel_walls(start_mm, segment_mm, clearance_mm, limits) -> tuple:
+    length2 = np.maximum(row_dot(segment_mm, segment_mm), 1e-12)
+    c = np.ascontiguousarray
+    return (c(start_mm, dtype=float), c(segment_mm, dtype=float), length2, c(limits[:, 0], dtype=float),
+            c(limits[:, 1], dtype=float), c(clearance_mm, dtype=float), True)  # fmt: skip
 
 
-def _retract(x_mm: np.ndarray, edge_mm: np.ndarray, step: np.ndarray | None = None) -> np.ndarray:
-    """The chain with each edge's direction kept and its length restored, rebuilt from node 0; with ``step`` (N, 3),
-    that of ``x_mm`` with its free nodes moved by ``step`` (a new array: ``x_mm`` is left as it is)."""
-    if len(edge_mm) == 0:
-        return x_mm
-    out = np.empty_like(x_mm)
-    if step is not None:
-        np.add(x_mm[1:], step, out=out[1:])
-        out[0] = x_mm[0]
-        x_mm = out
-    e = x_mm[1:] - x_mm[:-1]
-    e *= (edge_mm / np.sqrt(row_dot(e, e)))[:, None]
-    out[0] = x_mm[0]
-    np.add.accumulate(e, axis=0, out=out[1:])  # = np.cumsum(e, axis=0)
-    out[1:] += out[0]
-    return out
+_NO_WALLS = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), False)
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
-class _Energy:
-    """The rod energy of one solve (rest turns fixed), its value and its Newton step."""
-
-    def __init__(self, solver, x, edge_mm, stiffness, beta, clamp, walls, force_N, anchor_mm, drag_N_per_mm):
-        n = len(edge_mm)
-        self.n, self.edge, self.beta, self.clamp, self.walls = n, edge_mm, beta, clamp, walls
-        self.beta_size = np.sqrt(row_dot(beta, beta))
-        self.curved = (self.beta_size > 0.0).nonzero()[0]  # the joints with a rest turn
-        self.curved_beta, self.curved_beta_size = beta[self.curved], self.beta_size[self.curved]
-        self.ks, self.kc = solver.stretch_N_per_mm, solver.contact_N_per_mm
-        self.drag = drag_N_per_mm
-        self.drag_block = drag_N_per_mm * _EYE6
-        self.anchor = x.copy() if anchor_mm is None else anchor_mm
-        self.force = force_N
-        # The gradient's constant part: the external loads.
-        self.load_gradient = np.zeros((n + 1, 3)) if force_N is None else -np.array(force_N, dtype=float)
-        inv_h = 1.0 / edge_mm
-        cell = np.concatenate([[edge_mm[0] / 2.0], (edge_mm[1:] + edge_mm[:-1]) / 2.0])
-        c = stiffness / cell
-        self.inv_h_col, self.c, self.c_col = inv_h[:, None], c, c[:, None]
-        self.inv_mid, self.inv_prev = (inv_h[1:] + inv_h[:-1])[:, None], inv_h[:-1, None]
-        # Joint k's coefficients on nodes k-1, k, k+1 (joint 0's first neighbour is the fixed sheath edge), and the
-        # products that weight its 3x3 stiffness in the blocks between those nodes.
-        a = np.concatenate([[0.0], inv_h[:-1]])
-        b = -(inv_h + a)
-        self.weights = {
-            "aa": (a * a)[:, None], "bb": (b * b)[:, None], "cc": (inv_h * inv_h)[:, None],
-            "ab": (a * b)[:, None], "bc": (b * inv_h)[:, None], "ac": (a * inv_h)[:, None],
-        }  # fmt: skip
-        self.idx_d, self.idx_o, self.idx_2 = solver._pattern(n)
-        self._cache: tuple = (None, None, None, None, None)
-
-    def _bending_blocks(self, bisector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Gauss-Newton bending blocks of the free nodes: node (N, 6), node-to-next (N-1, 9), node-to-second-next
-        (N-2, 9). Joint k contributes ``c_k (I - b_k b_k^T)`` weighted by its coefficients: its residual lies across
-        its bisector ``b_k``, so turning a joint as a whole (which moves the unit-tangent difference along ``b_k``)
-        costs nothing, as it should for an energy that does not care where the joint points."""
-        w, n = self.weights, self.n
-        p9 = self.c_col * (_EYE9 - _outer(bisector))
-        p6 = p9.take(_LOWER_OF_9, axis=1)
-        # Node r (of the free nodes 1..N) collects joint r+1's "aa", joint r's "bb" and joint r-1's "cc" term, in
-        # that order; node r to r+1 joint r+1's "ab" and joint r's "bc"; node r to r+2 joint r+1's "ac".
-        diag = np.zeros((n, 6))
-        diag[: n - 2] += w["aa"][2:] * p6[2:]
-        diag[: n - 1] += w["bb"][1:] * p6[1:]
-        diag += w["cc"] * p6
-        off1 = np.zeros((n - 1, 9))
-        off1[: n - 2] += w["ab"][2:] * p9[2:]
-        off1 += w["bc"][1:] * p9[1:]
-        return diag, off1, w["ac"][2:n] * p9[2:n]
-
-    def _residual(self, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Bending residual per joint: the turn of the unit tangents minus the rest turn.
-
-        The rest turn keeps its size and its direction across the joint, but follows the joint as it rotates: it is
-        taken perpendicular to the joint's current bisector. Without this the energy would pin each joint's
-        absolute orientation for the whole step, and a curved tip would swing into place only over many steps.
-        """
-        eh = e * self.inv_h_col
-        before = np.empty_like(eh)
-        before[0] = self.clamp.direction
-        before[1:] = eh[:-1]
-        bisector = eh + before
-        bisector /= np.maximum(np.sqrt(row_dot(bisector, bisector)), 1e-12)[:, None]
-        q = eh - before
-        curved = self.curved
-        if len(curved):
-            beta, across = self.curved_beta, bisector.take(curved, axis=0)
-            turn = beta - row_dot(beta, across)[:, None] * across
-            turn *= (self.curved_beta_size / np.maximum(np.sqrt(row_dot(turn, turn)), 1e-12))[:, None]
-            q[curved] -= turn
-        return q, bisector
-
-    def value(self, x: np.ndarray) -> float:
-        """The energy of a retracted shape (whose edges have their rest lengths, so no stretch energy)."""
-        e = x[1:] - x[:-1]
-        q, bisector = self._residual(e)
-        total = 0.5 * float(self.c @ row_dot(q, q))
-        gaps = None
-        if self.walls is not None:
-            gaps = self.walls.gaps(x)
-            pen = np.minimum(gaps[0][1:], 0.0)
-            total += 0.5 * self.kc * float(pen @ pen)
-        self._cache = (x, e, q, bisector, gaps)  # newton_step at the accepted shape reuses them
-        if self.drag:
-            moved = x - self.anchor
-            moved *= moved
-            total += 0.5 * self.drag * float(moved.sum())
-        if self.force is not None:
-            total -= float((self.force * x).sum())
-        return total
-
-    def newton_step(self, x: np.ndarray, contact: np.ndarray, tension: np.ndarray, wall_N: np.ndarray):
-        """Newton step (N, 3) of the free nodes from ``x`` with its wall contacts resolved.
-
-        ``tension`` (N,) N are the edge tensions of the last iteration's solution (the stretch penalty's forces, i.e.
-        the inextensibility constraint's multipliers): a chain in tension is stiffer sideways by ``T / h`` per edge,
-        which the retraction hides from the stretch term itself. ``contact`` (N+1,) bool is the working set of wall
-        contacts to start from and ``wall_N`` (N+1,) their last forces. A node's linearised wall is its tangent
-        plane; nodes the wall would have to pull leave the set and nodes touching their wall that the step would push
-        through it join (at most :data:`ACTIVE_SET_PASSES` solves); a ratio test then shortens the step to where
-        the first other node reaches its wall. Returns gradient (N+1, 3), step, working set, wall force (N+1,) N,
-        outward wall normals (N+1, 3), edge tensions (N,) and the fraction of the Newton step kept (1 = all).
-        """
-        n, ks, kc = self.n, self.ks, self.kc
-        cached_x, e, q, bisector, gaps = self._cache
-        if cached_x is not x:
-            e = x[1:] - x[:-1]
-            q, bisector = self._residual(e)
-            gaps = None
-        length = np.sqrt(row_dot(e, e))
-        d = e / length[:, None]
-        fs = (ks * (length - self.edge))[:, None] * d
-        wq = self.c_col * q
-        grad = self.load_gradient.copy()
-        if self.drag:
-            grad += self.drag * (x - self.anchor)
-        grad[1:] += fs + wq * self.inv_h_col
-        grad[:-1] -= fs
-        wq_next = wq[1:]
-        grad[1:n] -= wq_next * self.inv_mid
-        grad[: n - 1] += wq_next * self.inv_prev
-        # Gauss-Newton blocks plus the positive part of the geometric stiffness of edges in tension, packed:
-        # the 6 lower entries of each node's 3x3 block and the 9 entries of each node-to-node block.
-        taut = (np.maximum(tension, 0.0) / length)[:, None]
-        axial = ks - taut
-        dd = _outer(d)
-        stretch_d = axial * dd.take(_LOWER_OF_9, axis=1) + taut * _EYE6
-        bend_d, bend_o, bend_2 = self._bending_blocks(bisector)
-        block_d = bend_d + stretch_d + self.drag_block
-        block_d[:-1] += stretch_d[1:]
-        block_o = bend_o - axial[1:] * dd[1:] - taut[1:] * _EYE9
-        band = np.zeros((3 * n, _BAND + 1))
-        flat = band.reshape(-1)
-        flat[self.idx_o] = block_o.ravel()
-        flat[self.idx_2] = bend_2.ravel()
-        force = np.zeros(n + 1)
-        normal = np.zeros((n + 1, 3))
-        rhs = -grad[1:]
-        if self.walls is None:
-            flat[self.idx_d] = block_d.ravel()
-            step = _banded_solve(band, rhs, n)
-            return grad, step, np.zeros(n + 1, dtype=bool), force, normal, self._tension(length, d, step), 1.0
-        gap, nrm = self.walls.gaps(x) if gaps is None else gaps
-        gap = gap.copy()
-        gap[0] = np.inf
-        pen = np.maximum(-gap, 0.0)
-        # Nodes already through the wall: the penalty's gradient and the wall's curvature (a penetrating node
-        # sliding along a curved wall goes deeper) belong to the energy whatever the working set.
-        through = pen > 0.0
-        deep = through.nonzero()[0]
-        if len(deep):
-            grad[deep] += (kc * pen[deep])[:, None] * nrm[deep]
-            rhs = -grad[1:]
-        # Working set: nodes through their wall, and nodes resting on it that the wall pushed last time. Their
-        # linearised wall is a plane the step may not cross (a stiff spring along the normal, with no pull).
-        near = gap < HOLD_GAP_MM
-        contact = (contact & near) | through
-        contact[0] = False
-        # The wall curves away from its tangent plane: a node pressed on it with force F that slides sideways goes
-        # deeper, a stiffness F / r the plane does not have (F: the penalty's, or the wall's last reaction).
-        pressed = contact.nonzero()[0]
-        if len(pressed):
-            push = np.maximum(kc * pen[pressed], wall_N[pressed])
-            block_d[pressed - 1] += push[:, None] * self.walls.wall_curvature(pressed, x)
-        slack = CONTACT_SLACK_N / kc
-        plane = kc * _outer(nrm).take(_LOWER_OF_9, axis=1)  # each node's wall-plane spring block
-        resting = pen == 0.0
-        within = gap + slack
-        moved_out = np.zeros(n + 1)
-        for _ in range(ACTIVE_SET_PASSES):
-            rows = contact.nonzero()[0]
-            blocks = block_d.copy()
-            blocks[rows - 1] += plane[rows]
-            flat[self.idx_d] = blocks.ravel()
-            step = _banded_solve(band, rhs, n)
-            moved_out[1:] = row_dot(step, nrm[1:])
-            # Release resting nodes the wall would have to pull back (they move inward); take in free nodes that
-            # touch their wall and would be pushed through it.
-            pulls = contact & resting & (moved_out < -slack)
-            touching = ~contact & near & (moved_out > within)
-            if not (pulls | touching).any():
-                break
-            contact = (contact & ~pulls) | touching
-        wall_force = kc * np.maximum(moved_out - np.minimum(gap, 0.0), 0.0)
-        # Ratio test: stop the step where the first free node reaches its wall; it joins the set.
-        free_out = ~contact & (moved_out > np.maximum(gap, 0.0) + slack)
-        free_out[0] = False
-        fraction = 1.0
-        if free_out.any():
-            reach = np.maximum(gap[free_out], 0.0) / moved_out[free_out]
-            fraction = float(reach.min())
-            contact[free_out.nonzero()[0][reach <= fraction + 1e-9]] = True
-            step *= fraction
-        force[rows] = wall_force[rows]
-        normal[rows] = nrm[rows]
-        return grad, step, contact, force, normal, self._tension(length, d, step), fraction
-
-    def _tension(self, length: np.ndarray, d: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """Edge tensions (N) of the linearised solution: the stretch penalty's force after ``step``."""
-        moved = np.empty_like(step)  # each edge's change: the step of its end minus that of its start
-        moved[0] = step[0]
-        np.subtract(step[1:], step[:-1], out=moved[1:])
-        return self.ks * (length - self.edge + row_dot(d, moved))
-
-
-# Lower-triangle entries of a node's 3x3 diagonal block, and all entries of the block coupling node i+1 to i.
-_DIAG_ROWS = np.array([0, 1, 2, 1, 2, 2])
-_DIAG_COLS = np.array([0, 1, 2, 0, 1, 0])
-_OFF_ROWS = np.repeat(np.arange(3), 3)
-_OFF_COLS = np.tile(np.arange(3), 3)
 _NEXT, _AFTER = np.array([1, 2, 0]), np.array([2, 0, 1])  # cyclic index shifts for the cross product
-_EYE6 = (_DIAG_ROWS == _DIAG_COLS).astype(float)
-_EYE9 = (_OFF_ROWS == _OFF_COLS).astype(float)
-_LOWER_OF_9 = 3 * _DIAG_ROWS + _DIAG_COLS  # where the lower entries sit among all nine
-
-
-def _outer(v: np.ndarray) -> np.ndarray:
-    """(n, 9) all entries ``v_r v_c`` of each row's outer product, in the order of :data:`_OFF_ROWS`/``_OFF_COLS``."""
-    return v.take(_OFF_ROWS, axis=1) * v.take(_OFF_COLS, axis=1)
-
-
-def _lower_outer(v: np.ndarray) -> np.ndarray:
-    """(n, 6) the lower entries ``v_r v_c`` of each row's outer product, in the order of ``_DIAG_ROWS``/``_COLS``."""
-    return v.take(_DIAG_ROWS, axis=1) * v.take(_DIAG_COLS, axis=1)
 
 
 def row_norm(v: np.ndarray) -> np.ndarray:

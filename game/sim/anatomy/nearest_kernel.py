@@ -1,0 +1,46 @@
+"""Nearest centreline samples of a few points, compiled: a brute-force k-nearest search per radius class.
+
+For the one or two points asked about each step (the tips), scanning a tree's few thousand samples directly is
+several times faster than a k-d tree query per radius class, whose per-call overhead dominates at that size; it
+finds the same neighbours, nearest first (of samples exactly as far, the first in the tree).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Up to this many query points use the scan; more use the k-d trees.
+SCAN_MAX_POINTS = 16
+
+
+@njit(cache=True, nogil=True)
+def nearest_by_class(points_mm, samples_mm, members, ends, k_per_class):
+    """(N, sum k) global sample indices: for each point, the ``k_per_class[c]`` nearest samples of each radius
+    class ``c`` (members ``members[ends[c-1]:ends[c]]``), nearest first, classes in order."""
+    n = len(points_mm)
+    out = np.empty((n, k_per_class.sum()), dtype=np.int64)
+    for p in range(n):
+        px, py, pz = points_mm[p, 0], points_mm[p, 1], points_mm[p, 2]
+        column = 0
+        first = 0
+        for c in range(len(ends)):
+            k = k_per_class[c]
+            best_d = np.full(k, np.inf)
+            best_i = np.zeros(k, dtype=np.int64)
+            for m in range(first, ends[c]):
+                i = members[m]
+                dx, dy, dz = samples_mm[i, 0] - px, samples_mm[i, 1] - py, samples_mm[i, 2] - pz
+                d = dx * dx + dy * dy + dz * dz
+                if d < best_d[k - 1]:
+                    j = k - 1
+                    while j > 0 and best_d[j - 1] > d:
+                        best_d[j] = best_d[j - 1]
+                        best_i[j] = best_i[j - 1]
+                        j -= 1
+                    best_d[j] = d
+                    best_i[j] = i
+            out[p, column : column + k] = best_i
+            column += k
+            first = ends[c]
+    return out

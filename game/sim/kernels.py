@@ -1,0 +1,38 @@
+"""Compile the simulation's numba kernels once, ahead of the first run: ``python -m game.sim.kernels``.
+
+The kernels (:mod:`game.sim.mechanics.rod_kernel`, :mod:`game.sim.anatomy.nearest_kernel`) are compiled on first
+use and cached on disk; ``make setup`` runs this so that the first game, test or replay does not wait for it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def compile_all() -> float:
+    """Run each kernel once on a small problem; returns the seconds it took (compiling, or loading the cache)."""
+    from game.sim.anatomy.spec import VesselSpec
+    from game.sim.anatomy.vessel_tree import VesselTree
+    from game.sim.mechanics.rod import Clamp, RodSolver, Walls
+
+    start = time.perf_counter()
+    n = 8
+    x = np.zeros((n + 1, 3))
+    x[:, 2] = np.arange(n + 1) * 2.0
+    clamp = Clamp(np.zeros(3), np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0]))
+    along = np.tile([-np.inf, np.inf], (n + 1, 1))  # open cylinders along the vessel
+    walls = Walls(x.copy(), np.tile([0.0, 0.0, 1.0], (n + 1, 1)), np.full(n + 1, 3.0), along)
+    load = np.zeros((n + 1, 3))
+    load[-1, 0] = 0.01
+    for w in (None, walls):
+        RodSolver().solve(x, np.full(n, 2.0), np.full(n, 100.0), np.zeros((n, 3)), clamp, iterations=2, walls=w,
+                          force_N=load, watch=((np.array([n]), 0.0),))  # fmt: skip
+    tree = VesselTree([VesselSpec("vessel", None, ((0.0, 0.0, 0.0), (0.0, 0.0, 50.0)), (5.0, 5.0), 1000.0)])
+    tree.query(np.zeros((1, 3)))
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"kernels ready ({compile_all():.1f} s)")
