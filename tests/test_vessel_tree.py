@@ -144,3 +144,24 @@ def test_queries_are_vectorised_and_consistent_with_single_queries():
         single = tree.query(points[i])
         assert single.branch[0] == batch.branch[i]
         assert single.clearance_mm[0] == pytest.approx(batch.clearance_mm[i])
+
+
+def test_scan_of_a_few_points_finds_the_same_nearest_samples_as_the_kd_trees():
+    """The compiled scan used for one or a few points (the tips) and the k-d trees used for many find the same
+    neighbours per radius class: the same distances, nearest first (samples exactly as far may swap)."""
+    from game.sim.level import load_level
+    from game.sim.level.library import level_files
+
+    tree = load_level(next(p for p in level_files() if "coronary" in p.name)).tree
+    rng = np.random.default_rng(7)
+    low, high = tree.bounds_mm()
+    picks = tree.branches[0].points_mm[rng.integers(0, len(tree.branches[0].s_mm), 100)]
+    points = np.concatenate([rng.uniform(low, high, (100, 3)), picks + rng.normal(0.0, 2.0, (100, 3))])
+    scanned = np.concatenate([tree._candidates(p[None]) for p in points])
+    by_tree = np.concatenate(
+        [members[np.reshape(kd.query(points, k=min(5, len(members)))[1], (len(points), -1))]
+         for members, kd in tree._classes], axis=1)  # fmt: skip
+    assert scanned.shape == by_tree.shape
+    distance = lambda idx: np.linalg.norm(tree._points[idx] - points[:, None, :], axis=2)  # noqa: E731
+    np.testing.assert_allclose(distance(scanned), distance(by_tree), rtol=0, atol=1e-12)
+    assert (scanned == by_tree).mean() > 0.99

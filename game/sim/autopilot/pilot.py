@@ -63,6 +63,8 @@ CROSS_MM = 22.0
 PROBE_TURNS_DEG = (0.0, 60.0, -60.0, 120.0, -120.0, 180.0, 30.0, -30.0)
 #: The catheter follows this far behind the wire tip, mm.
 FOLLOW_GAP_MM = 40.0
+#: While the wire is aimed into a branch its last this many mm stay free of the catheter (insertion mm).
+FREE_WIRE_MM = 25.0
 #: A tip this far (mm) from the field's centre, as a fraction of half the field, prompts a table move.
 RECENTRE_FRACTION = 0.55
 #: Hand injection for a selective angiogram: rate (mL/s), duration (s), cine kept on after it (s).
@@ -655,6 +657,7 @@ class Pilot:
             if not self.calibrated:
                 yield from self._calibrate(name)
                 tip = self.last_seen[name]
+            yield from self._free_wire_tip(name)
             yield from self.turn(name, self.aim_deg(tip, junction.direction) + extra)
             yield from self.move(name, APPROACH_MM + CROSS_MM, self.style.slow_mm_per_s)
             yield from self.see(name)
@@ -664,6 +667,16 @@ class Pilot:
             backoff = (tip.route_mm or junction.route_mm) - (junction.route_mm - APPROACH_MM)
             yield from self.move(name, -max(backoff, APPROACH_MM + CROSS_MM), self.style.slow_mm_per_s)
         raise StuckError(f"could not enter {self._branch_name(self.plan.legs[next_leg].branch)}")
+
+    def _free_wire_tip(self, name: str) -> Script:
+        """Before the wire ``name`` is aimed into a branch: the catheter over it drawn back until the wire's last
+        :data:`FREE_WIRE_MM` are free (a catheter close behind the tip stiffens it and it cannot turn)."""
+        cath, ins = self.catheter, self.p.instruments
+        if name != self.wire or cath is None or self.catheter_parked or ins.inserted_mm(cath) <= 0:
+            return
+        over = ins.inserted_mm(cath) - (ins.inserted_mm(name) - FREE_WIRE_MM)
+        if over > 0.5:
+            yield from self.move(cath, -over, self.style.slow_mm_per_s * 2)
 
     def engage_with_catheter(self, junction: Junction) -> Script:
         """When the wire will not take a side branch: use the shaped catheter. Wire back inside it, the catheter's

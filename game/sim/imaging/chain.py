@@ -34,13 +34,15 @@ from functools import cache
 
 import numpy as np
 
-from game.sim.imaging import display
+from game.sim.imaging import display, pixels_kernel
 from game.sim.imaging.aec import Mode
 
 #: -ln(I/I0) shown where no X-rays arrive (outside the shutters): far beyond any patient.
 BLANK_LOG = 20.0
 #: Expected counts below this are clamped (a pixel behind a marker band still reads a little scatter).
 MIN_COUNTS = 0.5
+_NO_IMAGE = np.zeros((0, 0), dtype=np.float32)
+_NO_MASK = np.zeros((0, 0), dtype=bool)
 #: At most this many stored acquisition frames (8-bit) are kept; older runs are dropped first.
 MAX_STORED_FRAMES = 240
 #: Standard normal deviates come from one bank of this many float32 values (16 MiB), drawn once, at first use, from
@@ -179,19 +181,17 @@ class ImageChain:
                 value += at
                 log.reshape(-1)[changed] = np.clip(value, np.float32(-BLANK_LOG), max_log, out=value)
         outside = None if field is None or field.all() else ~field
-        if outside is not None:
-            np.copyto(log, np.float32(BLANK_LOG), where=outside)
         self._noisy_log, self._outside = log, outside
         self.level = level
         self.beam_on = True
         self.pulses += 1
 
         filtered = log
+        previous = _NO_IMAGE
         if mode.is_fluoro and self.filtered is not None and recursive_weight > 0:
-            b = np.float32(recursive_weight)
-            filtered = self.filtered  # updated in place: y = b y + (1 - b) x
-            filtered *= b
-            filtered += np.multiply(log, np.float32(1.0) - b, out=self._work(shape))
+            filtered = previous = self.filtered  # updated in place: y = b y + (1 - b) x
+        mask = _NO_MASK if outside is None else outside
+        pixels_kernel.blank_and_filter(log, mask, np.float32(BLANK_LOG), previous, np.float32(recursive_weight))
         self.filtered = filtered
 
         if not mode.is_fluoro:
@@ -204,19 +204,12 @@ class ImageChain:
             self.peak = filtered.copy()
 
         subtracted_window = display.SUBTRACTED_WINDOW * self.window_scale
-        work = self._work(shape)
-        if mode == Mode.DSA:
-            difference = np.subtract(filtered, self.dsa_mask, out=work)
-            image = display.to_grey(difference, 0.0, subtracted=True, window=subtracted_window, out=work)
-        elif self.roadmap is not None and mode.is_fluoro:
-            difference = np.subtract(filtered, self.roadmap, out=work)
-            image = display.to_grey(difference, 0.0, subtracted=True, window=subtracted_window, out=work)
+        if mode == Mode.DSA or (self.roadmap is not None and mode.is_fluoro):
+            mask = self.dsa_mask if mode == Mode.DSA else self.roadmap
+            image = display.to_grey(filtered, 0.0, True, subtracted_window, add=mask, sign=-1.0, outside=outside)
         else:
-            shown = filtered if display_offset is None else np.add(filtered, display_offset, out=work)
             window = display.FLUORO_WINDOW * self.window_scale
-            image = display.to_grey(shown, level - self.level_offset, window=window, out=work)
-        if outside is not None:
-            np.copyto(image, np.uint8(display.BLANK_GREY), where=outside)
+            image = display.to_grey(filtered, level - self.level_offset, False, window, display_offset, outside=outside)
         self.display = image
         if not mode.is_fluoro:
             self._store(image, iodine_score)

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
+from game.sim.imaging import pixels_kernel
 from game.sim.imaging.carm import CArm
 from game.sim.level.schema import Detector
 
@@ -68,22 +69,27 @@ def to_grey(
     level: float,
     subtracted: bool = False,
     window: float | None = None,
-    out: np.ndarray | None = None,
+    add: np.ndarray | None = None,
+    sign: float = 1.0,
+    outside: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Map a log image (S, S) to uint8 grey: the fluoroscopy window around ``level``, or for a subtracted image
-    the subtraction window around zero. ``window`` overrides the width (-ln units; the user's contrast).
-
-    ``out``, a float32 array of the image's shape (it may be ``log_image`` itself), is used as working space and
-    overwritten; without it one is allocated."""
+    """Map a log image (S, S) float32 to uint8 grey: the fluoroscopy window around ``level``, or for a subtracted
+    image the subtraction window around zero. ``window`` overrides the width (-ln units; the user's contrast).
+    ``add`` (S, S) float32, times ``sign``, is added first (a display offset, or a mask subtracted); pixels
+    ``outside`` (a bool mask) are :data:`BLANK_GREY`. One compiled pass over the pixels."""
     if window is None:
         window = SUBTRACTED_WINDOW if subtracted else FLUORO_WINDOW
     lut = _lut(round(float(window), 4), 0.5 if subtracted else FLUORO_MID_GREY)
     scale = np.float32((LUT_SIZE - 1) / LUT_SPAN)
     offset = np.float32((LUT_SPAN / 2.0 - level) * (LUT_SIZE - 1) / LUT_SPAN + 0.5)
-    idx = np.multiply(log_image, scale, out=out, dtype=np.float32)
-    idx += offset
-    # +0.5 then truncation rounds; a negative index (truncated toward zero) is clipped to 0 anyway.
-    return np.take(lut, idx.astype(np.int32), mode="clip")
+    image = np.ascontiguousarray(log_image, dtype=np.float32)
+    add = _NO_IMAGE if add is None else np.ascontiguousarray(add, dtype=np.float32)
+    outside = _NO_MASK if outside is None else np.ascontiguousarray(outside)
+    return pixels_kernel.grey(image, add, np.float32(sign), lut, scale, offset, outside, np.uint8(BLANK_GREY))
+
+
+_NO_IMAGE = np.zeros((0, 0), dtype=np.float32)
+_NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 def equalization_log(coarse_log: np.ndarray, level: float, field_side_mm: float, size_px: int) -> np.ndarray:

@@ -27,10 +27,10 @@ Each Newton iteration (a few per step, warm-started from the last step):
    linearised length constraints (plus the geometric stiffness of edges in tension, estimated from the last solve).
    With each node's three coordinates interleaved, bending couples nodes two apart: the 3N x 3N matrix is banded
    (half-bandwidth 8) and a banded Cholesky factorisation solves it in O(N), tens of microseconds for a few
-   hundred nodes (the solve is compiled: :mod:`.rod_kernel`). A direct solve moves every node consistently in one iteration: a push at the hub reaches the tip at
-   once, long free spans (a Simmons loop in the arch) relax within a step, and static answers (a cantilever's
-   ``F L^3 / 3EI``) come out to discretisation accuracy - none of which Jacobi-style position-based dynamics gives
-   at 100+ nodes in a few iterations.
+   hundred nodes (the solve is compiled: :mod:`.rod_kernel`). A direct solve moves every node consistently in one
+   iteration: a push at the hub reaches the tip at once, long free spans (a Simmons loop in the arch) relax
+   within a step, and static answers (a cantilever's ``F L^3 / 3EI``) come out to discretisation accuracy - none
+   of which Jacobi-style position-based dynamics gives at 100+ nodes in a few iterations.
 2. Resolves wall contact with a primal working set: nodes on (or through) their wall's tangent plane get a stiff
    normal spring, the wall's curvature adds ``F / r`` of sideways stiffness, nodes the wall would have to pull are
    released, and a ratio test stops the step where the first free node reaches its wall.
