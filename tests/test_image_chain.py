@@ -425,3 +425,20 @@ def test_window_and_level_can_be_adjusted():
     fl.chain.geometry_changed(registration_lost=False)
     fl.pulse(Mode.FLUORO, 15.0, np.random.default_rng(0))
     assert fl.live_image.mean() < default.mean() - 10  # a higher level darkens
+
+
+def test_compiled_display_pass_matches_the_look_up_done_with_numpy():
+    """One pass: display offset (or mask subtracted), window look-up, blank outside the field."""
+    from game.sim.imaging import display
+
+    rng = np.random.default_rng(5)
+    log = rng.uniform(0.0, 9.0, (32, 32)).astype(np.float32)
+    offset = rng.normal(0.0, 0.5, (32, 32)).astype(np.float32)
+    outside = rng.random((32, 32)) < 0.2
+    grey = display.to_grey(log, 4.0, add=offset, sign=-1.0, outside=outside)
+    lut = display.make_lut(display.FLUORO_WINDOW, display.FLUORO_MID_GREY)
+    scale = np.float32((display.LUT_SIZE - 1) / display.LUT_SPAN)
+    shift = np.float32((display.LUT_SPAN / 2.0 - 4.0) * (display.LUT_SIZE - 1) / display.LUT_SPAN + 0.5)
+    expected = lut[np.clip(((log - offset) * scale + shift).astype(np.int32), 0, display.LUT_SIZE - 1)]
+    expected[outside] = display.BLANK_GREY
+    np.testing.assert_array_equal(grey, expected)

@@ -145,3 +145,22 @@ def test_length_is_conserved_through_long_push_pull_sequences_in_curved_vessels(
                     error = abs(polyline_length(instr.nodes_mm(device)) - inserted) / inserted
                     worst = max(worst, error)
     assert worst < 0.005
+
+
+def test_banded_cholesky_of_the_compiled_solve_matches_a_dense_solve():
+    from game.sim.mechanics.rod_kernel import BAND, _cholesky_solve
+
+    rng = np.random.default_rng(3)
+    m = 60
+    dense = np.zeros((m, m))
+    for i in range(m):
+        for j in range(max(0, i - BAND), i):
+            dense[i, j] = dense[j, i] = rng.normal()
+    dense += np.diag(np.abs(dense).sum(axis=1) + 1.0)  # diagonally dominant: positive definite
+    band = np.array([[dense[i, i - d] if i - d >= 0 else 0.0 for d in range(BAND + 1)] for i in range(m)])
+    rhs = rng.normal(size=m)
+    solution, ok = _cholesky_solve(band, rhs)
+    assert ok
+    np.testing.assert_allclose(solution, np.linalg.solve(dense, rhs), rtol=1e-10, atol=1e-12)
+    band[5, 0] = -1.0  # no longer positive definite
+    assert not _cholesky_solve(band, rhs)[1]

@@ -157,6 +157,7 @@ class Pilot:
         self._script = self._run()
         self._wake_tick = 0
         self._next_cine_s = style.cine_every_s
+        self._cine_stop_s: float | None = None  # when the careless habit's current cine run ends
 
     # --- driving ----------------------------------------------------------------------------------------------
     def act(self) -> None:
@@ -198,7 +199,7 @@ class Pilot:
             yield min(end - self.p.t_s, 0.25)
 
     def _stop_careless_cine(self) -> None:
-        stop = getattr(self, "_cine_stop_s", None)
+        stop = self._cine_stop_s
         if stop is not None and self.p.t_s >= stop:
             self.do("cine", False)
             self._cine_stop_s = None
@@ -343,6 +344,7 @@ class Pilot:
         if objective.kind == ObjectiveKind.REACH:
             return
         self.do("cine", True)
+        self._cine_stop_s = None  # a careless habit's short run may have just begun: this one runs to its end
         self.do("inject", self.injection_rate_mL_per_s())
         yield from self.wait(INJECT_S)
         self.do("inject", 0.0)
