@@ -149,6 +149,7 @@ def test_queries_are_vectorised_and_consistent_with_single_queries():
 def test_scan_of_a_few_points_finds_the_same_nearest_samples_as_the_kd_trees():
     """The compiled scan used for one or a few points (the tips) and the k-d trees used for many find the same
     neighbours per radius class: the same distances, nearest first (samples exactly as far may swap)."""
+    from game.sim.anatomy.nearest_kernel import nearest_by_class
     from game.sim.level import load_level
     from game.sim.level.library import level_files
 
@@ -157,7 +158,9 @@ def test_scan_of_a_few_points_finds_the_same_nearest_samples_as_the_kd_trees():
     low, high = tree.bounds_mm()
     picks = tree.branches[0].points_mm[rng.integers(0, len(tree.branches[0].s_mm), 100)]
     points = np.concatenate([rng.uniform(low, high, (100, 3)), picks + rng.normal(0.0, 2.0, (100, 3))])
-    scanned = np.concatenate([tree._candidates(p[None]) for p in points])
+    scanned = np.concatenate(
+        [nearest_by_class(p[None], tree._points, tree._class_members, tree._class_ends, tree._class_k) for p in points]
+    )
     by_tree = np.concatenate(
         [members[np.reshape(kd.query(points, k=min(5, len(members)))[1], (len(points), -1))]
          for members, kd in tree._classes], axis=1)  # fmt: skip
@@ -165,3 +168,10 @@ def test_scan_of_a_few_points_finds_the_same_nearest_samples_as_the_kd_trees():
     distance = lambda idx: np.linalg.norm(tree._points[idx] - points[:, None, :], axis=2)  # noqa: E731
     np.testing.assert_allclose(distance(scanned), distance(by_tree), rtol=0, atol=1e-12)
     assert (scanned == by_tree).mean() > 0.99
+    # And the location each path then chooses: one point at a time (compiled) and all at once (numpy) agree.
+    one_by_one = [tree.query(p[None]) for p in points]
+    at_once = tree.query(points)
+    same = [q.branch[0] == at_once.branch[i] for i, q in enumerate(one_by_one)]
+    assert np.mean(same) > 0.98
+    clearance = np.array([q.clearance_mm[0] for q in one_by_one])
+    np.testing.assert_allclose(clearance[same], at_once.clearance_mm[same], rtol=0, atol=1e-9)

@@ -58,6 +58,11 @@ class ObjectiveTracker:
         self._recorded_s = 0.0  # cine time while the target was engaged and opacified
         self._last_t_s: float | None = None
 
+    @property
+    def needs_opacification(self) -> bool:
+        """Whether :meth:`update` reads the concentration at the tips (a selective angiogram's)."""
+        return self.objective.kind == ObjectiveKind.SELECTIVE_ANGIOGRAM
+
     def _default_message(self) -> str:
         o = self.objective
         if o.kind == ObjectiveKind.STENT:

@@ -270,13 +270,15 @@ class Procedure:
         tips: dict[str, TipState] = {}
         concentration: dict[str, float] = {}
         tree = self.level.tree
+        # Opacification counts only for a selective angiogram, on cine, with the tip in the target.
+        target = self.objective.target if self.cine and self.objective.needs_opacification else None
         for name in self.instruments.names:
             inserted = self.instruments.inserted_mm(name)
             if inserted <= 0:
                 continue
             branch, s_mm = self._tip_location(name)
             tips[name] = TipState(branch, s_mm, inserted)
-            if branch is not None:
+            if branch is not None and branch == target:
                 concentration[name] = self._downstream_concentration(branch, s_mm)
         stents = [
             StentPlacement(tree[s.branch].index, s.s_start_mm, s.s_end_mm) for s in self.instruments.deployed_stents

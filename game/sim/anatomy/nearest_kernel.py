@@ -44,3 +44,28 @@ def nearest_by_class(points_mm, samples_mm, members, ends, k_per_class):
             column += k
             first = ends[c]
     return out
+
+
+@njit(cache=True, nogil=True)
+def locate_few(points_mm, samples_mm, members, ends, k_per_class, seg_ab, seg_inv_len2, radius, seg_dr):
+    """For each point, the centreline segment (of those starting at or just before its nearest samples, see
+    :func:`nearest_by_class`) that contains it most deeply: (N,) segment start index and (N,) parameter along it,
+    as :meth:`VesselTree.query` chooses them."""
+    candidates = nearest_by_class(points_mm, samples_mm, members, ends, k_per_class)
+    n, k = candidates.shape
+    best_seg = np.empty(n, dtype=np.int64)
+    best_t = np.empty(n)
+    for p in range(n):
+        best = -np.inf
+        for c in range(2 * k):  # the segment before each candidate sample, then the one after it
+            j = max(candidates[p, c] - 1, 0) if c < k else candidates[p, c - k]
+            rx = points_mm[p, 0] - samples_mm[j, 0]
+            ry = points_mm[p, 1] - samples_mm[j, 1]
+            rz = points_mm[p, 2] - samples_mm[j, 2]
+            ax, ay, az = seg_ab[j, 0], seg_ab[j, 1], seg_ab[j, 2]
+            t = min(max((rx * ax + ry * ay + rz * az) * seg_inv_len2[j], 0.0), 1.0)
+            ox, oy, oz = rx - t * ax, ry - t * ay, rz - t * az
+            clearance = radius[j] + t * seg_dr[j] - np.sqrt(ox * ox + oy * oy + oz * oz)
+            if clearance > best:
+                best, best_seg[p], best_t[p] = clearance, j, t
+    return best_seg, best_t
