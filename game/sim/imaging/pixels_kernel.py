@@ -36,16 +36,18 @@ def grey(image, add, sign, lut, scale, offset, outside, blank_grey):
     out = np.empty(image.shape, dtype=np.uint8)
     flat_in = image.reshape(-1)
     flat = out.reshape(-1)
-    flat_add = add.reshape(-1)
-    flat_out = outside.reshape(-1)
     top = len(lut) - 1
-    for i in range(flat_in.size):
-        value = flat_in[i]
-        if flat_add.size:
-            value = value + sign * flat_add[i]
-        # +0.5 (in offset) then truncation rounds; a negative index (truncated toward zero) is clipped to 0 anyway.
-        idx = int(value * scale + offset)
-        flat[i] = lut[min(max(idx, 0), top)]
-        if flat_out.size and flat_out[i]:
-            flat[i] = blank_grey
+    # +0.5 (in offset) then truncation rounds; a negative index (truncated toward zero) is clipped to 0 anyway.
+    if add.size:  # one loop per case, without a test per pixel
+        flat_add = add.reshape(-1)
+        for i in range(flat_in.size):
+            flat[i] = lut[min(max(int((flat_in[i] + sign * flat_add[i]) * scale + offset), 0), top)]
+    else:
+        for i in range(flat_in.size):
+            flat[i] = lut[min(max(int(flat_in[i] * scale + offset), 0), top)]
+    if outside.size:
+        flat_out = outside.reshape(-1)
+        for i in range(flat.size):
+            if flat_out[i]:
+                flat[i] = blank_grey
     return out
