@@ -94,6 +94,8 @@ SEAT_ALONE_STEP_MM = 6.0
 #: A catheter engaged in an ostium that the wire keeps pulling out is seated this much deeper first, mm.
 SEAT_DEEPER_MM = 8.0
 WIRE_PARKED_MM = 25.0
+#: When the catheter leads past a side branch the wire keeps taking, the wire stays this far inside its tip, mm.
+WIRE_IN_LEADING_CATHETER_MM = 3.0
 #: To let a catheter's whole shape re-form, the wire is drawn back this far behind its curves, mm.
 SHAPE_CLEAR_MM = 10.0
 #: Stenting: bring the stent this far short of the lesion quickly, then centre its markers on the lesion to within
@@ -490,9 +492,11 @@ class Pilot:
         if origin is None:
             return False
         ins = self.p.instruments
-        # Catheter up to the wire's tip, then the wire back inside it.
-        yield from self.move(cath, ins.inserted_mm(wire) - ins.inserted_mm(cath) - 5.0, self.style.slow_mm_per_s * 2)
-        yield from self.move(wire, -WIRE_PARKED_MM, self.style.slow_mm_per_s * 2)
+        # Catheter up to the wire's tip, then the wire back just inside it: it straightens the catheter's curved tip,
+        # which would otherwise dive into the branch itself.
+        lead = 5.0
+        yield from self.move(cath, ins.inserted_mm(wire) - ins.inserted_mm(cath) - lead, self.style.slow_mm_per_s * 2)
+        yield from self.move(wire, -(lead + WIRE_IN_LEADING_CATHETER_MM), self.style.slow_mm_per_s * 2)
         for extra in PROBE_TURNS_DEG:
             yield from self.see(cath)
             tip = self.last_seen[cath]
