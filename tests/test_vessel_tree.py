@@ -168,7 +168,7 @@ def test_scan_of_a_few_points_finds_the_same_nearest_samples_as_the_kd_trees():
     distance = lambda idx: np.linalg.norm(tree._points[idx] - points[:, None, :], axis=2)  # noqa: E731
     np.testing.assert_allclose(distance(scanned), distance(by_tree), rtol=0, atol=1e-12)
     assert (scanned == by_tree).mean() > 0.99
-    # And the location each path then chooses: one point at a time (compiled) and all at once (numpy) agree.
+    # And the location each path then chooses: one point at a time (scan) and all at once (k-d trees) agree.
     one_by_one = [tree.query(p[None]) for p in points]
     at_once = tree.query(points)
     same = [q.branch[0] == at_once.branch[i] for i, q in enumerate(one_by_one)]

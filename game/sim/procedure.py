@@ -278,7 +278,7 @@ class Procedure:
                 continue
             branch, s_mm = self._tip_location(name)
             tips[name] = TipState(branch, s_mm, inserted)
-            if branch is not None and branch == target:
+            if target is not None and branch == target:
                 concentration[name] = self._downstream_concentration(branch, s_mm)
         stents = [
             StentPlacement(tree[s.branch].index, s.s_start_mm, s.s_end_mm) for s in self.instruments.deployed_stents

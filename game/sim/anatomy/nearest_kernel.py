@@ -1,4 +1,5 @@
-"""Nearest centreline samples of a few points, compiled: a brute-force k-nearest search per radius class.
+"""The lumen look-up's inner loops, compiled: nearest centreline samples of a few points (a brute-force k-nearest
+search per radius class) and, for any number of points, the segment near them that holds each most deeply.
 
 For the one or two points asked about each step (the tips), scanning a tree's few thousand samples directly is
 several times faster than a k-d tree query per radius class, whose per-call overhead dominates at that size; it
@@ -47,11 +48,10 @@ def nearest_by_class(points_mm, samples_mm, members, ends, k_per_class):
 
 
 @njit(cache=True, nogil=True)
-def locate_few(points_mm, samples_mm, members, ends, k_per_class, seg_ab, seg_inv_len2, radius, seg_dr):
-    """For each point, the centreline segment (of those starting at or just before its nearest samples, see
-    :func:`nearest_by_class`) that contains it most deeply: (N,) segment start index and (N,) parameter along it,
-    as :meth:`VesselTree.query` chooses them."""
-    candidates = nearest_by_class(points_mm, samples_mm, members, ends, k_per_class)
+def deepest_segments(points_mm, candidates, samples_mm, seg_ab, seg_inv_len2, radius, seg_dr):
+    """For each point, of the centreline segments starting at or just before its ``candidates`` (N, K) samples,
+    the one that contains it most deeply: (N,) segment start index and (N,) parameter (0-1) of its closest point.
+    A branch's last sample starts a zero-length segment, which is harmless (it is the sample itself)."""
     n, k = candidates.shape
     best_seg = np.empty(n, dtype=np.int64)
     best_t = np.empty(n)
@@ -66,6 +66,6 @@ def locate_few(points_mm, samples_mm, members, ends, k_per_class, seg_ab, seg_in
             t = min(max((rx * ax + ry * ay + rz * az) * seg_inv_len2[j], 0.0), 1.0)
             ox, oy, oz = rx - t * ax, ry - t * ay, rz - t * az
             clearance = radius[j] + t * seg_dr[j] - np.sqrt(ox * ox + oy * oy + oz * oz)
-            if clearance > best:
+            if clearance > best or c == 0:
                 best, best_seg[p], best_t[p] = clearance, j, t
     return best_seg, best_t

@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from game.sim import constants as C
 from game.sim.anatomy.centreline import resample_centreline, unit_tangents
-from game.sim.anatomy.nearest_kernel import SCAN_MAX_POINTS, locate_few
+from game.sim.anatomy.nearest_kernel import SCAN_MAX_POINTS, deepest_segments, nearest_by_class
 from game.sim.anatomy.spec import LesionSpec, VesselSpec
 
 #: Samples in one radius class differ in radius by at most this factor (see the module docstring).
@@ -219,11 +219,13 @@ class VesselTree:
     def query(self, points_mm: np.ndarray) -> LumenQuery:
         """Locate points (N, 3) mm in the lumen: branch, arc length, clearance (see :class:`LumenQuery`)."""
         p = np.atleast_2d(np.asarray(points_mm, dtype=float))
-        if len(p) <= SCAN_MAX_POINTS:  # the tips, every step: one compiled pass
-            seg, tb = locate_few(p, self._points, self._class_members, self._class_ends, self._class_k,
-                                 self._seg_ab, self._seg_inv_len2, self._radius, self._seg_dr)  # fmt: skip
+        if len(p) <= SCAN_MAX_POINTS:  # the tips, every step: a compiled scan
+            candidates = nearest_by_class(p, self._points, self._class_members, self._class_ends, self._class_k)
         else:
-            seg, tb = self._deepest_segments(p)
+            candidates = self._nearest_by_kd_tree(p)
+        seg, tb = deepest_segments(
+            p, candidates, self._points, self._seg_ab, self._seg_inv_len2, self._radius, self._seg_dr
+        )
         a, ab = self._points[seg], self._seg_ab[seg]
         offset = p - a - tb[:, None] * ab
         dist = np.sqrt(np.einsum("nj,nj->n", offset, offset))
@@ -237,26 +239,14 @@ class VesselTree:
             clearance_mm=radius - dist,
         )
 
-    def _deepest_segments(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each point (N, 3), the segment (start sample) among those near its nearest samples that contains it
-        most deeply, and the parameter (0-1) of its closest point along it."""
+    def _nearest_by_kd_tree(self, p: np.ndarray) -> np.ndarray:
+        """(N, K) global indices of the samples nearest each point, :data:`_NEIGHBOURS_PER_CLASS` per radius class."""
         found = []
         for members, kdtree in self._classes:
             k = min(_NEIGHBOURS_PER_CLASS, len(members))
             _, idx = kdtree.query(p, k=k)
             found.append(members[np.reshape(idx, (len(p), k))])
-        candidates = np.concatenate(found, axis=1)  # (N, K) global sample indices
-        # Each candidate sample contributes the segment before it and the one after it; a branch's last sample
-        # starts a zero-length segment, which is harmless (it is the sample itself).
-        starts = np.concatenate([np.maximum(candidates - 1, 0), candidates], axis=1)
-        ab = self._seg_ab[starts]
-        rel = p[:, None, :] - self._points[starts]
-        t = np.clip(np.einsum("nkj,nkj->nk", rel, ab) * self._seg_inv_len2[starts], 0.0, 1.0)
-        offset = rel - t[..., None] * ab
-        clearance = self._radius[starts] + t * self._seg_dr[starts] - np.sqrt(np.einsum("nkj,nkj->nk", offset, offset))
-        best = np.argmax(clearance, axis=1)
-        rows = np.arange(len(p))
-        return starts[rows, best], t[rows, best]
+        return np.concatenate(found, axis=1)
 
     def contains(self, points_mm: np.ndarray) -> np.ndarray:
         """True for each point (N, 3) inside the lumen."""

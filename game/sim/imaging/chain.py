@@ -41,8 +41,6 @@ from game.sim.imaging.aec import Mode
 BLANK_LOG = 20.0
 #: Expected counts below this are clamped (a pixel behind a marker band still reads a little scatter).
 MIN_COUNTS = 0.5
-_NO_IMAGE = np.zeros((0, 0), dtype=np.float32)
-_NO_MASK = np.zeros((0, 0), dtype=bool)
 #: At most this many stored acquisition frames (8-bit) are kept; older runs are dropped first.
 MAX_STORED_FRAMES = 240
 #: Standard normal deviates come from one bank of this many float32 values (16 MiB), drawn once, at first use, from
@@ -187,10 +185,10 @@ class ImageChain:
         self.pulses += 1
 
         filtered = log
-        previous = _NO_IMAGE
+        previous = pixels_kernel.NO_IMAGE
         if mode.is_fluoro and self.filtered is not None and recursive_weight > 0:
             filtered = previous = self.filtered  # updated in place: y = b y + (1 - b) x
-        mask = _NO_MASK if outside is None else outside
+        mask = pixels_kernel.NO_MASK if outside is None else outside
         pixels_kernel.blank_and_filter(log, mask, np.float32(BLANK_LOG), previous, np.float32(recursive_weight))
         self.filtered = filtered
 

@@ -83,13 +83,9 @@ def to_grey(
     scale = np.float32((LUT_SIZE - 1) / LUT_SPAN)
     offset = np.float32((LUT_SPAN / 2.0 - level) * (LUT_SIZE - 1) / LUT_SPAN + 0.5)
     image = np.ascontiguousarray(log_image, dtype=np.float32)
-    add = _NO_IMAGE if add is None else np.ascontiguousarray(add, dtype=np.float32)
-    outside = _NO_MASK if outside is None else np.ascontiguousarray(outside)
+    add = pixels_kernel.NO_IMAGE if add is None else np.ascontiguousarray(add, dtype=np.float32)
+    outside = pixels_kernel.NO_MASK if outside is None else np.ascontiguousarray(outside)
     return pixels_kernel.grey(image, add, np.float32(sign), lut, scale, offset, outside, np.uint8(BLANK_GREY))
-
-
-_NO_IMAGE = np.zeros((0, 0), dtype=np.float32)
-_NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 def equalization_log(coarse_log: np.ndarray, level: float, field_side_mm: float, size_px: int) -> np.ndarray:

@@ -10,6 +10,9 @@ import numpy as np
 from numba import njit
 
 _JIT = {"cache": True, "nogil": True}
+#: "None" for the kernels' optional image and mask arguments.
+NO_IMAGE = np.zeros((0, 0), dtype=np.float32)
+NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 @njit(**_JIT)

@@ -136,7 +136,11 @@ class Walls:
 
     def kernel_arrays(self) -> tuple:
         """The walls as :func:`~game.sim.mechanics.rod_kernel.solve` takes them (contiguous, per node)."""
-        return _kernel_walls(self.start_mm, self.segment_mm, self.clearance_mm, self.limits)
+        c = np.ascontiguousarray
+        length2 = np.maximum(row_dot(self.segment_mm, self.segment_mm), 1e-12)
+        low, high = c(self.limits[:, 0], dtype=float), c(self.limits[:, 1], dtype=float)
+        return (c(self.start_mm, dtype=float), c(self.segment_mm, dtype=float), length2, low, high,
+                c(self.clearance_mm, dtype=float), True)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -298,13 +302,6 @@ def reaction_N(force_N: np.ndarray, normal: np.ndarray, rows: np.ndarray) -> flo
         return 0.0
     total = (force_N[rows, None] * normal[rows]).sum(axis=0)
     return float(np.sqrt(total @ total))
-
-
-def _kernel_walls(start_mm, segment_mm, clearance_mm, limits) -> tuple:
-    length2 = np.maximum(row_dot(segment_mm, segment_mm), 1e-12)
-    c = np.ascontiguousarray
-    return (c(start_mm, dtype=float), c(segment_mm, dtype=float), length2, c(limits[:, 0], dtype=float),
-            c(limits[:, 1], dtype=float), c(clearance_mm, dtype=float), True)  # fmt: skip
 
 
 _NO_WALLS = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), False)
