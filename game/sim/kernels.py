@@ -1,8 +1,8 @@
 """Compile the simulation's numba kernels once, ahead of the first run: ``python -m game.sim.kernels``.
 
-The kernels (:mod:`game.sim.mechanics.rod_kernel`, :mod:`game.sim.anatomy.nearest_kernel`,
-:mod:`game.sim.imaging.pixels_kernel`) are compiled on first use and cached on disk; ``make setup`` runs this so
-that the first game, test or replay does not wait for it.
+The kernels (the ``*_kernel`` modules of :mod:`game.sim.mechanics`, :mod:`game.sim.anatomy` and
+:mod:`game.sim.imaging`) are compiled on first use and cached on disk; ``make setup`` runs this so that the first
+game, test or replay does not wait for it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ def compile_all() -> float:
     """Run each kernel once on a small problem; returns the seconds it took (compiling, or loading the cache)."""
     from game.sim.anatomy.spec import VesselSpec
     from game.sim.anatomy.vessel_tree import VesselTree
-    from game.sim.imaging import display, pixels_kernel
+    from game.sim.imaging import display, pixels_kernel, tubes_kernel
+    from game.sim.mechanics.contact import LumenIndex
     from game.sim.mechanics.rod import Clamp, RodSolver, Walls
 
     start = time.perf_counter()
@@ -33,9 +34,11 @@ def compile_all() -> float:
                           force_N=load, watch=((np.array([n]), 0.0),))  # fmt: skip
     tree = VesselTree([VesselSpec("vessel", None, ((0.0, 0.0, 0.0), (0.0, 0.0, 50.0)), (5.0, 5.0), 1000.0)])
     tree.query(np.zeros((1, 3)))
+    LumenIndex(tree).locate(np.zeros((1, 3)), np.zeros(1, dtype=np.int64))
     image = np.zeros((4, 4), dtype=np.float32)
     outside = np.zeros((4, 4), dtype=bool)
     pixels_kernel.blank_and_filter(image.copy(), outside, np.float32(20.0), image.copy(), np.float32(0.5))
+    tubes_kernel.draw_segments(image.copy(), np.ones((1, 2)), np.full((1, 2), 3.0), np.ones(1), np.zeros(1), np.ones(1))
     display.to_grey(image, 0.0, add=image, sign=-1.0, outside=outside)
     return time.perf_counter() - start
 

@@ -34,6 +34,7 @@ from game.sim.anatomy.vessel_tree import VesselTree
 from game.sim.imaging import attenuation as A
 from game.sim.imaging.carm import CArm
 from game.sim.imaging.shapes import Radiopacity, Tube
+from game.sim.imaging.tubes_kernel import draw_segments, pixel_chord
 from game.sim.materials import (
     CORTICAL_BONE_DENSITY_G_PER_CM3,
     SOFT_TISSUE_DENSITY_G_PER_CM3,
@@ -60,19 +61,6 @@ TRACE_STEP_PX = 0.5
 CACHE_SIZE = 6
 #: mgI/mL x mm -> mgI/cm^2.
 MG_PER_CM2_PER_MG_PER_ML_MM = 0.1
-
-
-def _chord_integral(x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Integral from 0 to x of the chord 2 sqrt(r^2 - t^2) (x clipped to [-r, r]): with t = x / r,
-    r^2 (t sqrt(1 - t^2) + arcsin t). Written with plain ufuncs (np.clip costs more than the work on small
-    arrays)."""
-    t = np.minimum(np.maximum(x / np.maximum(r, 1e-12), -1.0), 1.0)
-    return r * r * (t * np.sqrt(1.0 - t * t) + np.arcsin(t))
-
-
-def pixel_chord(d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Chord of a disc of radius r (px) averaged over a one-pixel-wide strip at distance d (px) from its centre."""
-    return _chord_integral(d + 0.5, r) - _chord_integral(d - 0.5, r)
 
 
 # ===================================================================================================== body
@@ -386,48 +374,8 @@ def add_tubes(image: np.ndarray, tubes: list[Tube], carm: CArm, kvp: float) -> n
     segments = _tube_segments(tubes, carm, image.shape[0], kvp)
     if segments is None:
         return None
-    p0, p1, r_out, r_in, weight = segments
-    size_px = image.shape[0]
-    x_major = np.abs(p1[:, 0] - p0[:, 0]) >= np.abs(p1[:, 1] - p0[:, 1])
-    # Major-axis (a) and minor-axis (b) coordinates of each segment's ends, and the strides of a and b in the image.
-    a0 = np.where(x_major, p0[:, 0], p0[:, 1])
-    a1 = np.where(x_major, p1[:, 0], p1[:, 1])
-    b0 = np.where(x_major, p0[:, 1], p0[:, 0])
-    b1 = np.where(x_major, p1[:, 1], p1[:, 0])
-    stride_a = np.where(x_major, 1, size_px)
-    stride_b = np.where(x_major, size_px, 1)
-    da, db = a1 - a0, b1 - b0
-    slope = db / np.where(da != 0.0, da, 1.0)
-    cos = np.abs(da) / np.maximum(np.hypot(da, db), 1e-12)
-    # Columns ceil(min a) .. ceil(max a) - 1, less those outside the image.
-    first = np.ceil(np.minimum(a0, a1)).astype(np.int64)
-    end = np.ceil(np.maximum(a0, a1)).astype(np.int64)
-    lo = np.maximum(first, 0)
-    count = np.maximum(np.minimum(end, size_px) - lo, 0)
-    total = int(count.sum())
-    if total == 0:
-        return None
-    seg = np.repeat(np.arange(len(a0)), count)
-    a = lo[seg] + (np.arange(total) - np.repeat(np.cumsum(count) - count, count))
-    b_centre = b0[seg] + (a - a0[seg]) * slope[seg]
-    # Each column's band: the pixels within (outer radius + 1/2) / cos + 1/2 of the centre (a ragged list).
-    half = (r_out[seg] + 0.5) / np.maximum(cos[seg], 1e-6) + 0.5
-    rows = np.ceil(2.0 * half).astype(np.int64) + 1
-    col = np.repeat(np.arange(total), rows)
-    b = np.floor(b_centre - half).astype(np.int64)[col] + (
-        np.arange(len(col)) - np.repeat(np.cumsum(rows) - rows, rows)
-    )
-    seg = seg[col]
-    perp = np.abs(b - b_centre[col]) * cos[seg]
-    chord = pixel_chord(perp, r_out[seg])
-    hollow = np.flatnonzero(r_in[seg] > 0)
-    if len(hollow):
-        chord[hollow] -= pixel_chord(perp[hollow], r_in[seg[hollow]])
-    value = chord * weight[seg]
-    inside = (b >= 0) & (b < size_px) & (value > 0)
-    idx = (a[col] * stride_a[seg] + b * stride_b[seg])[inside]
-    np.add.at(image.reshape(-1), idx, value[inside].astype(np.float32))
-    return idx
+    changed = draw_segments(image, *segments)
+    return changed if len(changed) else None
 
 
 def _tube_segments(tubes: list[Tube], carm: CArm, size_px: int, kvp: float):

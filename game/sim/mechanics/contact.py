@@ -30,7 +30,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from game.sim.anatomy.vessel_tree import VesselTree
-from game.sim.mechanics.rod import Walls, c_einsum, reaction_N
+from game.sim.mechanics.lumen_kernel import deepest_segments
+from game.sim.mechanics.rod import Walls, reaction_N
 
 #: Segments tested on each side of a node's remembered centreline sample (samples are ~1 mm apart).
 TRACK_WINDOW_SAMPLES = 2
@@ -90,7 +91,7 @@ class LumenIndex:
         last = first + np.array([len(b.s_mm) for b in branches]) - 1
         self.first_segment = first[self.branch]  # per sample: its branch's first and last segment start
         self.last_segment = last[self.branch] - 1
-        self.offsets = np.arange(-window, window + 1)
+        self.window = window
         # Per segment (sample j to j + 1): its vector, squared length and radius change (the last sample's is unused).
         self._segment = np.vstack([np.diff(self.points_mm, axis=0), np.zeros((1, 3))])
         self._segment_len2 = np.maximum(np.einsum("ij,ij->i", self._segment, self._segment), 1e-12)
@@ -138,29 +139,18 @@ class LumenIndex:
         ``radius_mm`` overrides the per-sample lumen radius (deployed stents hold the lumen open).
         """
         radius = self.radius_mm if radius_mm is None else radius_mm
-        low, high = self.first_segment[seed][:, None], self.last_segment[seed][:, None]
-        starts = np.minimum(high, np.maximum(low, seed[:, None] + self.offsets))  # = np.clip
-        best = self._evaluate(x_mm, starts, radius)
-        rows = (self.has_extras[seed] & (best[4] < self.extras_radius_mm[seed]) & other_branches).nonzero()[0]
-        if len(rows):
-            extra = self.extras[seed[rows]]
-            valid = extra >= 0
-            extra = np.where(valid, extra, extra[:, :1])
-            both = np.concatenate([extra - 1, extra], axis=1)
-            lo = self.first_segment[extra]
-            hi = self.last_segment[extra]
-            both = np.minimum(np.concatenate([hi, hi], axis=1), np.maximum(np.concatenate([lo, lo], axis=1), both))
-            other = self._evaluate(x_mm[rows], both, radius)
-            better = other[4] > best[4][rows]
-            for field_best, field_other in zip(best, other, strict=True):
-                field_best[rows[better]] = field_other[better]
-        start, t, _, closest, clearance, rad = best
-        sample = start + (t > 0.5)
+        start, t, clearance = deepest_segments(
+            np.ascontiguousarray(x_mm, dtype=float), np.ascontiguousarray(seed, dtype=np.int64), radius,
+            self.points_mm, self._segment, self._segment_len2, self.first_segment, self.last_segment, self.window,
+            self.has_extras, self.extras, self.extras_radius_mm, other_branches,
+        )  # fmt: skip
+        a, ab = self.points_mm[start], self._segment[start]
+        rad = radius[start] + t * (radius[start + 1] - radius[start])
         s = self.s_mm[start] + t * self._segment_ds[start]
-        limits = self._segment_limits[start]
         return Location(
-            sample, closest, self.points_mm[start], self._segment[start], limits, rad, clearance, self.branch[start], s
-        )
+            start + (t > 0.5), a + t[:, None] * ab, a, ab, self._segment_limits[start], rad, clearance,
+            self.branch[start], s,
+        )  # fmt: skip
 
     def chord_clearance_mm(
         self, a_mm: np.ndarray, b_mm: np.ndarray, seeds: tuple[int, int], radius_mm: np.ndarray | None = None
@@ -174,21 +164,6 @@ class LumenIndex:
             self.locate(points, np.full(len(points), seed), radius_mm).clearance_mm for seed in dict.fromkeys(seeds)
         ]
         return float(np.max(clearance, axis=0).min())
-
-    def _evaluate(self, x: np.ndarray, starts: np.ndarray, radius: np.ndarray) -> list[np.ndarray]:
-        a = self.points_mm[starts]
-        ab = self._segment[starts]
-        rel = x[:, None, :] - a
-        t_raw = c_einsum("nkj,nkj->nk", rel, ab) / self._segment_len2[starts]
-        t = np.minimum(1.0, np.maximum(0.0, t_raw))  # = np.clip(t_raw, 0.0, 1.0)
-        offset = rel - t[..., None] * ab
-        dist = np.sqrt(c_einsum("nkj,nkj->nk", offset, offset))
-        rad = radius[starts] + t * (radius[starts + 1] - radius[starts])
-        clearance = rad - dist
-        k = np.argmax(clearance, axis=1)
-        r = np.arange(len(x))
-        closest = a[r, k] + t[r, k, None] * ab[r, k]
-        return [starts[r, k], t[r, k], t_raw[r, k], closest, clearance[r, k], rad[r, k]]
 
 
 def tip_window(s_mm: np.ndarray, tip_s_mm: float) -> np.ndarray:
